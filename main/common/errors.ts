@@ -1,0 +1,98 @@
+import type { TransportAddress } from './address';
+
+/** Stable error codes: tests, reports and the UI match on these, never on messages. */
+export type ErrorCode =
+  // generic
+  | 'INVALID_ARGUMENT'
+  | 'CLOSED'
+  | 'INTERNAL'
+  // net
+  | 'NET_BIND_FAILED'
+  | 'NET_CONNECT_FAILED'
+  | 'NET_TLS_FAILED'
+  | 'NET_SOCKET_ERROR'
+  | 'NET_RESOLVE_FAILED'
+  | 'FRAME_TOO_LARGE'
+  // stun
+  | 'STUN_PARSE'
+  | 'STUN_TIMEOUT'
+  | 'STUN_BAD_INTEGRITY'
+  | 'STUN_BAD_FINGERPRINT'
+  | 'STUN_ERROR_RESPONSE'
+  | 'STUN_TRANSPORT_CLOSED'
+  // turn
+  | 'TURN_AUTH_FAILED'
+  | 'TURN_TIMEOUT'
+  | 'TURN_ALLOCATION_MISMATCH'
+  | 'TURN_ALLOCATION_FAILED'
+  | 'TURN_REFRESH_FAILED'
+  | 'TURN_PERMISSION_FAILED'
+  | 'TURN_CHANNEL_FAILED'
+  | 'TURN_STALE_NONCE_LOOP'
+  | 'TURN_BAD_RESPONSE'
+  | 'TURN_NOT_ALLOCATED'
+  // higher layers add theirs here
+  | 'SIP_PARSE'
+  | 'SIP_TIMEOUT'
+  | 'SDP_PARSE'
+  | 'MRAS_FAILED'
+  | 'SCENARIO_INVALID';
+
+export type Layer =
+  | 'common'
+  | 'net'
+  | 'stun'
+  | 'turn'
+  | 'ice'
+  | 'sip'
+  | 'sdp'
+  | 'mras'
+  | 'media'
+  | 'session'
+  | 'lab'
+  | 'cli';
+
+export interface ErrorDetail {
+  readonly layer: Layer;
+  readonly peer?: TransportAddress;
+  /** Protocol error carried by a failed transaction (e.g. STUN ERROR-CODE), kept for the report. */
+  readonly response?: { readonly code?: number; readonly reason?: string; readonly [k: string]: unknown };
+}
+
+/** The plain-data form of an error: what reports, JSON output and IPC carry. */
+export interface ErrorInfo {
+  readonly code: ErrorCode;
+  readonly message: string;
+  readonly layer?: Layer;
+  readonly peer?: TransportAddress;
+  readonly response?: ErrorDetail['response'];
+}
+
+export class MediapathError extends Error {
+  override readonly name = 'MediapathError';
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+    readonly detail?: ErrorDetail,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+
+  toInfo(): ErrorInfo {
+    return {
+      code: this.code,
+      message: this.message,
+      ...(this.detail?.layer ? { layer: this.detail.layer } : {}),
+      ...(this.detail?.peer ? { peer: this.detail.peer } : {}),
+      ...(this.detail?.response ? { response: this.detail.response } : {}),
+    };
+  }
+}
+
+/** Any thrown value as ErrorInfo, so nothing unexpected crosses a boundary as a raw exception. */
+export function toErrorInfo(e: unknown): ErrorInfo {
+  if (e instanceof MediapathError) return e.toInfo();
+  if (e instanceof Error) return { code: 'INTERNAL', message: e.message };
+  return { code: 'INTERNAL', message: String(e) };
+}

@@ -1,0 +1,32 @@
+import { Command, CommanderError } from 'commander';
+import { readFileSync } from 'node:fs';
+import * as path from 'node:path';
+
+function packageVersion(): string {
+  const pkg = JSON.parse(readFileSync(path.join(__dirname, '..', '..', 'package.json'), 'utf8')) as { version: string };
+  return pkg.version;
+}
+
+/** Builds the command tree; each command module registers itself here. */
+export function buildProgram(setExit: (code: number) => void): Command {
+  const program = new Command('mediapath')
+    .description('See and measure how a call gets its audio path through NATs, firewalls and media relays.')
+    .version(packageVersion())
+    .exitOverride()
+    .showHelpAfterError();
+  void setExit;
+  return program;
+}
+
+/** Entry point: returns the process exit code instead of exiting, so tests can call it. */
+export async function main(argv: string[]): Promise<number> {
+  let code = 0;
+  const program = buildProgram((c) => (code = c));
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+  } catch (e) {
+    if (e instanceof CommanderError) return e.exitCode === 0 ? 0 : 2;
+    throw e;
+  }
+  return code;
+}
