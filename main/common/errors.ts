@@ -36,7 +36,10 @@ export type ErrorCode =
   | 'SIP_TIMEOUT'
   | 'SDP_PARSE'
   | 'MRAS_FAILED'
-  | 'SCENARIO_INVALID';
+  | 'SCENARIO_INVALID'
+  // lab: coturn runner
+  | 'LAB_COTURN_MISSING'
+  | 'LAB_COTURN_START_FAILED';
 
 export type Layer =
   | 'common'
