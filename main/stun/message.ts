@@ -158,5 +158,5 @@ export function errorCodeAttribute(msg: StunMessage): StunErrorCode | undefined 
   const a = getAttribute(msg, Attr.ERROR_CODE);
   if (!a || a.value.length < 4) return undefined;
   const code = (a.value[2]! & 0x07) * 100 + a.value[3]!;
-  return { code, reason: new TextDecoder().decode(a.value.subarray(4)) };
+  return { code, reason: new TextDecoder().decode(a.value.subarray(4)).trim() };
 }
