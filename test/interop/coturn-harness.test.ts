@@ -13,7 +13,7 @@ import { startCoturn } from '../../main/lab/coturn';
 import { bindingRequest, isBindingSuccessFor, udpBindingPing } from '../../main/lab/stun-ping';
 import {
   LAB_SECRET,
-  restCredentials,
+  restCredentialsFor,
   startLongTermCoturn,
   startSecretCoturn,
   startTlsCoturn,
@@ -297,12 +297,12 @@ describe('coturn runner (real turnserver)', () => {
   });
 
   it('shared-secret instance: REST-API credentials allocate, static users get 401', async () => {
-    const cred = restCredentials(LAB_SECRET, 'alice', 3600);
+    const cred = restCredentialsFor(LAB_SECRET, 'alice', 3600);
     const ok = await tryAllocate(secret.udp, cred.username, cred.password);
     expect(ok.code).toBe(200);
     expect(ok.relayed!.ip).toBe('127.0.0.2');
     expect((await tryAllocate(secret.udp, 'alice', 'alicepw')).code).toBe(401);
-    const expired = restCredentials(LAB_SECRET, 'alice', -60);
+    const expired = restCredentialsFor(LAB_SECRET, 'alice', -60);
     expect((await tryAllocate(secret.udp, expired.username, expired.password)).code).toBe(401);
   });
 

@@ -1,4 +1,4 @@
-import { createHmac } from 'node:crypto';
+import { restCredentials } from '../../main/turn/credentials';
 import type { TransportAddress } from '../../main/common/address';
 import { MediapathError } from '../../main/common/errors';
 import {
@@ -65,10 +65,10 @@ export async function stopAllCoturn(): Promise<void> {
   await Promise.all([...started].map((c) => c.stop()));
 }
 
-/** TURN REST API credentials: username `expiry:user`, password base64(HMAC-SHA1(secret, username)). */
-export function restCredentials(secret: string, user: string, ttlSec: number, nowSec = Math.floor(Date.now() / 1000)): { username: string; password: string } {
-  const username = `${nowSec + ttlSec}:${user}`;
-  return { username, password: createHmac('sha1', secret).update(username).digest('base64') };
+/** TURN REST API credentials valid for `ttlSec` from now (negative: already expired). */
+export function restCredentialsFor(secret: string, user: string, ttlSec: number, nowSec = Math.floor(Date.now() / 1000)): { username: string; password: string } {
+  const { username, password } = restCredentials(secret, user, nowSec + ttlSec);
+  return { username, password };
 }
 
 /** `127.0.0.1:3478`, the form the CLI takes. */

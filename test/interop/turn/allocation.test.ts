@@ -1,5 +1,5 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { RealClock } from '../../../main/common/clock';
+import { FakeClock, RealClock } from '../../../main/common/clock';
 import { MediapathError } from '../../../main/common/errors';
 import { NodeNet } from '../../../main/net/node/node-net';
 import type { DatagramSocket } from '../../../main/net/types';
@@ -230,5 +230,44 @@ describe('438 Stale Nonce against coturn', () => {
     expect(await a.refresh(900)).toBe(900);
     expect(steps).toContain('refresh-authenticated:438');
     expect(steps.at(-1)).toBe('refresh-authenticated:success');
+  });
+});
+
+describe('timed refreshes, driven by a fake clock against a real coturn', () => {
+  it('refreshes the allocation before expiry, permissions before 5 min and channels before 10 min', async () => {
+    const fake = new FakeClock();
+    const events: string[] = [];
+    const waitFor = async (what: string): Promise<void> => {
+      for (let i = 0; i < 200 && !events.includes(what); i++) await new Promise((r) => setTimeout(r, 10));
+      expect(events).toContain(what);
+    };
+    const a = await TurnAllocation.allocate({
+      net,
+      clock: fake,
+      server: { address: lt.udp, transport: 'udp' },
+      credentials: longTermCredentials('alice', 'alicepw'),
+      localIp: '127.0.0.1',
+      lifetimeSeconds: 600,
+      observer: (e) => {
+        if (e.type === 'refreshed') events.push(`allocation:${e.lifetime}`);
+        if (e.type === 'permission' || e.type === 'channel') events.push(`${e.type}:${e.state}`);
+      },
+    });
+    const b = await allocate('udp');
+    await b.createPermission([a.local]);
+    await a.createPermission([b.local]);
+    await a.bindChannel(b.local);
+    expect(events).toEqual(['permission:installed', 'channel:bound']);
+    fake.advance(240_000); // permission refresh is due at 4 min
+    await waitFor('permission:refreshed');
+    fake.advance(300_000); // 9 min: channel refresh; allocation refresh at 600 − 60 s
+    await waitFor('channel:refreshed');
+    await waitFor('allocation:600');
+    const gotB = nextMessage(b);
+    a.send(new TextEncoder().encode('still here'), b.local);
+    expect((await gotB).text).toBe('still here');
+    await a.close();
+    expect(a.state).toBe('closed');
+    expect(fake.pendingTimers()).toBe(0);
   });
 });
