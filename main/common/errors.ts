@@ -39,7 +39,11 @@ export type ErrorCode =
   | 'SCENARIO_INVALID'
   // lab: coturn runner
   | 'LAB_COTURN_MISSING'
-  | 'LAB_COTURN_START_FAILED';
+  | 'LAB_COTURN_START_FAILED'
+  // sip digest, mras XML
+  | 'SIP_AUTH_FAILED'
+  | 'SIP_AUTH_UNSUPPORTED'
+  | 'MRAS_PARSE';
 
 export type Layer =
   | 'common'
