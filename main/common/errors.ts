@@ -37,6 +37,9 @@ export type ErrorCode =
   | 'SDP_PARSE'
   | 'MRAS_FAILED'
   | 'SCENARIO_INVALID'
+  // media: RTP/RTCP parsers
+  | 'RTP_PARSE'
+  | 'RTCP_PARSE'
   // lab: coturn runner
   | 'LAB_COTURN_MISSING'
   | 'LAB_COTURN_START_FAILED'
