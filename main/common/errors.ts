@@ -43,6 +43,9 @@ export type ErrorCode =
   // lab: coturn runner
   | 'LAB_COTURN_MISSING'
   | 'LAB_COTURN_START_FAILED'
+  | 'LAB_CERT_FAILED'
+  // cli
+  | 'CLI_USAGE'
   // sip digest, mras XML
   | 'SIP_AUTH_FAILED'
   | 'SIP_AUTH_UNSUPPORTED'

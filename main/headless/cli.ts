@@ -1,6 +1,8 @@
 import { Command, CommanderError } from 'commander';
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
+import { registerTurnProbe } from './commands/turn-probe';
+import { processOutput, type Output } from './output';
 
 function packageVersion(): string {
   const pkg = JSON.parse(readFileSync(path.join(__dirname, '..', '..', 'package.json'), 'utf8')) as { version: string };
@@ -8,20 +10,21 @@ function packageVersion(): string {
 }
 
 /** Builds the command tree; each command module registers itself here. */
-export function buildProgram(setExit: (code: number) => void): Command {
+export function buildProgram(setExit: (code: number) => void, o: Output = processOutput): Command {
   const program = new Command('mediapath')
     .description('See and measure how a call gets its audio path through NATs, firewalls and media relays.')
     .version(packageVersion())
     .exitOverride()
-    .showHelpAfterError();
-  void setExit;
+    .showHelpAfterError()
+    .configureOutput({ writeOut: (t) => o.out(t), writeErr: (t) => o.err(t) });
+  registerTurnProbe(program, o, setExit);
   return program;
 }
 
 /** Entry point: returns the process exit code instead of exiting, so tests can call it. */
-export async function main(argv: string[]): Promise<number> {
+export async function main(argv: string[], o: Output = processOutput): Promise<number> {
   let code = 0;
-  const program = buildProgram((c) => (code = c));
+  const program = buildProgram((c) => (code = c), o);
   try {
     await program.parseAsync(argv, { from: 'user' });
   } catch (e) {
