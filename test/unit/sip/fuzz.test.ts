@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { SeededRandom } from '../../../main/common/random';
 import { badRequestFor } from '../../../main/sip/bad-request';
 import { SipStreamDeframer } from '../../../main/sip/deframer';
+import { parseDigestAuthorization, parseDigestChallenge } from '../../../main/sip/digest';
 import { parseCSeq, parseNameAddr, parseVia } from '../../../main/sip/header-values';
 import { getHeader } from '../../../main/sip/message';
 import { parseMultipart } from '../../../main/sip/multipart';
@@ -33,6 +34,8 @@ describe('SIP codec fuzz', () => {
           parseNameAddr(h.value);
           parseCSeq(h.value);
           parseSipUri(h.value);
+          parseDigestChallenge(h.value);
+          parseDigestAuthorization(h.value);
         }
         const ct = getHeader(r.value, 'Content-Type');
         if (ct) parseMultipart(r.value.body, ct);
