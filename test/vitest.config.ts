@@ -9,6 +9,7 @@ export default defineConfig({
     // Real servers and ports in the integration tier: one file at a time keeps port use and
     // CPU predictable on a 2-core machine.
     fileParallelism: false,
+    setupFiles: ['test/support/no-leaks.ts'],
     projects: [
       {
         extends: true,
