@@ -15,3 +15,4 @@ export * from './rtt';
 export * from './receiver-stats';
 export * from './emodel';
 export type { MediaParseError } from './parse-error';
+export * from './voip-metrics';
