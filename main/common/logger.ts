@@ -15,18 +15,14 @@ const redactPaths = SECRET_KEYS.flatMap((k) => [k, `*.${k}`, `*.*.${k}`]);
 
 let root: pino.Logger | undefined;
 
+/** A root logger writing JSON lines to `stream`, with the redaction list applied. */
+export function makeRootLogger(level: string, stream: pino.DestinationStream): pino.Logger {
+  return pino({ level, redact: { paths: redactPaths, censor: REDACTED }, base: undefined }, stream);
+}
+
 function rootLogger(): pino.Logger {
-  if (!root) {
-    // Logs go to stderr so the CLI's stdout stays clean for --json output.
-    root = pino(
-      {
-        level: process.env['MEDIAPATH_LOG'] ?? 'silent',
-        redact: { paths: redactPaths, censor: REDACTED },
-        base: undefined,
-      },
-      pino.destination(2),
-    );
-  }
+  // Logs go to stderr so the CLI's stdout stays clean for --json output.
+  root ??= makeRootLogger(process.env['MEDIAPATH_LOG'] ?? 'silent', pino.destination(2));
   return root;
 }
 
