@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as tls from 'node:tls';
 import * as crypto from 'node:crypto';
 import { NodeNet } from '../../../main/net/node/node-net';
-import { MediapathError } from '../../../main/common/errors';
+import { type MediapathError } from '../../../main/common/errors';
 import { makeSelfSignedPair, type SelfSignedPair } from '../../support/certs';
 
 // The real Net on loopback sockets.
