@@ -61,12 +61,22 @@ interface FakeTimer {
   readonly cb: () => void;
 }
 
-/** A clock that moves only when told; timers fire in (time, creation) order. */
+function earlier(a: FakeTimer, b: FakeTimer): boolean {
+  return a.at < b.at || (a.at === b.at && a.seq < b.seq);
+}
+
+/**
+ * A clock that moves only when told; timers fire in (time, creation) order. Pending timers sit
+ * in a binary heap keyed by (time, creation), so a fire costs O(log n) however many timers are
+ * pending (simulations keep thousands). A cleared timer stays in the heap until it reaches the
+ * top or the heap is compacted; the map of live timers is the truth.
+ */
 export class FakeClock implements Clock {
   private t: number;
   private seq = 0;
   private nextId = 1;
   private readonly timers = new Map<number, FakeTimer>();
+  private heap: FakeTimer[] = [];
 
   constructor(
     start = 0,
@@ -85,12 +95,19 @@ export class FakeClock implements Clock {
 
   setTimeout(cb: () => void, ms: number): TimerHandle {
     const id = this.nextId++;
-    this.timers.set(id, { id, at: this.t + Math.max(0, ms), seq: this.seq++, cb });
+    const timer = { id, at: this.t + Math.max(0, ms), seq: this.seq++, cb };
+    this.timers.set(id, timer);
+    this.push(timer);
     return { id };
   }
 
   clearTimeout(handle: TimerHandle | undefined): void {
-    if (handle) this.timers.delete(handle.id);
+    if (!handle || !this.timers.delete(handle.id)) return;
+    // Cleared timers linger in the heap; rebuild it when they outnumber the live ones.
+    if (this.heap.length > 64 && this.heap.length > 2 * this.timers.size) {
+      // A sorted array is a valid heap.
+      this.heap = [...this.timers.values()].sort((a, b) => a.at - b.at || a.seq - b.seq);
+    }
   }
 
   pendingTimers(): number {
@@ -99,20 +116,16 @@ export class FakeClock implements Clock {
 
   /** Time of the next pending timer, if any. */
   nextTimerAt(): number | undefined {
-    let best: FakeTimer | undefined;
-    for (const x of this.timers.values()) if (!best || x.at < best.at || (x.at === best.at && x.seq < best.seq)) best = x;
-    return best?.at;
+    return this.peek()?.at;
   }
 
   /** Moves time forward by `ms`, firing every timer due on the way, including ones they create. */
   advance(ms: number): void {
     const end = this.t + ms;
     for (;;) {
-      let next: FakeTimer | undefined;
-      for (const x of this.timers.values()) {
-        if (x.at <= end && (!next || x.at < next.at || (x.at === next.at && x.seq < next.seq))) next = x;
-      }
-      if (!next) break;
+      const next = this.peek();
+      if (!next || next.at > end) break;
+      this.pop();
       this.timers.delete(next.id);
       this.t = Math.max(this.t, next.at);
       next.cb();
@@ -129,5 +142,45 @@ export class FakeClock implements Clock {
       this.advance(at - this.t);
       fired++;
     }
+  }
+
+  /** The earliest live timer, dropping cleared ones found on top. */
+  private peek(): FakeTimer | undefined {
+    for (;;) {
+      const top = this.heap[0];
+      if (!top || this.timers.get(top.id) === top) return top;
+      this.pop();
+    }
+  }
+
+  private push(x: FakeTimer): void {
+    const h = this.heap;
+    let i = h.length;
+    h.push(x);
+    while (i > 0) {
+      const parent = (i - 1) >> 1;
+      if (!earlier(x, h[parent]!)) break;
+      h[i] = h[parent]!;
+      i = parent;
+    }
+    h[i] = x;
+  }
+
+  private pop(): void {
+    const h = this.heap;
+    const last = h.pop();
+    const n = h.length;
+    if (n === 0 || !last) return;
+    let i = 0;
+    for (;;) {
+      const l = 2 * i + 1;
+      if (l >= n) break;
+      const r = l + 1;
+      const c = r < n && earlier(h[r]!, h[l]!) ? r : l;
+      if (!earlier(h[c]!, last)) break;
+      h[i] = h[c]!;
+      i = c;
+    }
+    h[i] = last;
   }
 }

@@ -1,6 +1,9 @@
 import type { TransportAddress } from '../../common/address';
 import type { MediapathError } from '../../common/errors';
 import { TypedEmitter, type Disposable } from '../../common/events';
+import { createLogger } from '../../common/logger';
+
+const log = createLogger('net/virtual/udp');
 
 type MessageListener = (bytes: Uint8Array, from: TransportAddress) => void;
 import type { DatagramSocket } from '../types';
@@ -17,7 +20,7 @@ interface UdpEvents {
 
 /** A UDP socket on a virtual host. Sends never throw; a closed socket ignores them. */
 export class VirtualUdpSocket implements DatagramSocket {
-  private readonly events = new TypedEmitter<UdpEvents>();
+  private readonly events = new TypedEmitter<UdpEvents>((e) => log.warn({ err: e }, 'UDP error listener threw'));
   // Message listeners are kept apart from the emitter: this is the per-datagram path, and a
   // copy-on-subscribe array costs nothing per delivery.
   private listeners: readonly MessageListener[] = [];
@@ -63,8 +66,9 @@ export class VirtualUdpSocket implements DatagramSocket {
       if (this.isClosed) return;
       try {
         l(bytes, from);
-      } catch {
+      } catch (e) {
         // Like TypedEmitter: one throwing listener does not stop the others or the network.
+        log.warn({ err: e, local: this.local, from }, 'UDP message listener threw');
       }
     }
   }
