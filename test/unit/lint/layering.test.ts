@@ -10,7 +10,7 @@ async function violations(filePath: string, code: string): Promise<string[]> {
   return (r?.messages ?? []).filter((m) => /restricted-imports/.test(m.ruleId ?? '')).map((m) => m.message);
 }
 
-describe('layering lint', () => {
+describe('layering lint', { timeout: 60_000 }, () => {
   it('forbids a lower layer importing a higher one', async () => {
     expect(await violations('main/stun/x.ts', "import { a } from '../turn/allocation';\nexport const b = a;\n")).toHaveLength(1);
     expect(await violations('main/common/x.ts', "import { a } from '../net/types';\nexport const b = a;\n")).toHaveLength(1);

@@ -24,10 +24,10 @@ describe('globals per TypeScript project', () => {
   it('renderer has DOM and no Node', () => {
     expect(diagnostics('renderer', 'zz-probe.ts', 'export const t: string = document.title;\n')).toEqual([]);
     expect(diagnostics('renderer', 'zz-probe.ts', 'export const v: string = process.version;\n').join()).toMatch(/Cannot find name 'process'/);
-  });
+  }, 120_000);
 
   it('main has Node and no DOM', () => {
     expect(diagnostics('main', 'zz-probe.ts', 'export const v: string = process.version;\n')).toEqual([]);
     expect(diagnostics('main', 'zz-probe.ts', 'export const t: string = document.title;\n').join()).toMatch(/Cannot find name 'document'/);
-  });
+  }, 120_000);
 });
