@@ -17,6 +17,8 @@ export default defineConfig({
           name: 'unit',
           include: ['test/unit/**/*.test.ts', 'test/sim/**/*.test.ts'],
           environment: 'node',
+          // Fuzz and simulation files do real work; a slow machine must not turn them red.
+          testTimeout: 30_000,
         },
       },
       {
