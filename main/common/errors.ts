@@ -49,7 +49,10 @@ export type ErrorCode =
   // sip digest, mras XML
   | 'SIP_AUTH_FAILED'
   | 'SIP_AUTH_UNSUPPORTED'
-  | 'MRAS_PARSE';
+  | 'MRAS_PARSE'
+  // ice: connectivity checks (non-symmetric response, error answer, failed nomination)
+  | 'ICE_CHECK_FAILED'
+  | 'ICE_CHECK_ERROR_RESPONSE';
 
 export type Layer =
   | 'common'
