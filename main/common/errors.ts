@@ -52,7 +52,9 @@ export type ErrorCode =
   | 'MRAS_PARSE'
   // ice: connectivity checks (non-symmetric response, error answer, failed nomination)
   | 'ICE_CHECK_FAILED'
-  | 'ICE_CHECK_ERROR_RESPONSE';
+  | 'ICE_CHECK_ERROR_RESPONSE'
+  // sdp offer/answer
+  | 'SDP_NEGOTIATION_FAILED';
 
 export type Layer =
   | 'common'

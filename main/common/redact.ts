@@ -29,6 +29,13 @@ const TEXT_PATTERNS: ReadonlyArray<[RegExp, string]> = [
   // Command lines and URLs.
   [/(--(?:password|secret|static-auth-secret)[= ])\S+/g, `$1${REDACTED}`],
   [/(static-auth-secret=)\S+/g, `$1${REDACTED}`],
+  // MRAS credentials with a namespace prefix or attributes (`<m:password>`), which the plain
+  // pattern above misses.
+  [/(<(?:[\w.-]+:)?password\b[^>]*>)[^<]*(<\/(?:[\w.-]+:)?password>)/gi, `$1${REDACTED}$2`],
+  // Draft-6 candidate lines carry the per-candidate password as their third token ([MS-ICE]).
+  [/(a=candidate:\S+ \d+ )\S+( (?:UDP|TCP) [01]\.\d+ )/gi, `$1${REDACTED}$2`],
+  // SDES SRTP master keys (RFC 4568 §6.1 `inline:`), in a=crypto and Lync's a=cryptoscale.
+  [/(\binline:)[^|\s]+/g, `$1${REDACTED}`],
 ];
 
 export function redactText(text: string): string {

@@ -32,7 +32,7 @@ export function parseSipMessage(input: Uint8Array | string, opts: SipParseOption
   const start = parseStartLine(startLine, startLineOffset);
   if (!start.ok) return start;
 
-  const headers = expandHeaders(section.value.headers, limits.maxHeaders);
+  const headers = expandHeaders(section.value.headers, limits);
   if (!headers.ok) return headers;
   const checked = checkMandatory(headers.value, section.value.headers, start.value, bodyStart);
   if (!checked.ok) return checked;
@@ -56,10 +56,15 @@ interface PlacedHeader {
 }
 
 /** Canonical names, comma lists split into entries, UTF-8 restored in values. */
-function expandHeaders(raw: readonly RawHeader[], max: number): Result<PlacedHeader[], SipParseError> {
+function expandHeaders(raw: readonly RawHeader[], limits: SipLimits): Result<PlacedHeader[], SipParseError> {
   const out: PlacedHeader[] = [];
+  const max = limits.maxHeaders;
   for (const h of raw) {
     const name = canonicalHeaderName(h.name);
+    // Measured as we would write it (long name, unfolded), so whatever we accept we can send.
+    if (name.length + 2 + h.value.length > limits.maxHeaderLineBytes) {
+      return err(sipParseError(h.offset, `header longer than ${limits.maxHeaderLineBytes} bytes`));
+    }
     const pieces = isListHeader(name) ? splitHeaderList(h.value) : [{ text: h.value, start: 0 }];
     for (const p of pieces) {
       if (out.length >= max) return err(sipParseError(h.offset, `more than ${max} header values`));

@@ -7,7 +7,7 @@ import { writeSdp } from '../../../main/sdp/write';
 import { loadSdpFixture } from '../../fixtures/sdp/load';
 import { mutate } from '../sip/mutate';
 
-const RUNS = 25_000;
+const RUNS = 50_000;
 const corpus = [
   'lync2013-draft6.sdp',
   'lync2013-v19.sdp',

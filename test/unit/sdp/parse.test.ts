@@ -201,3 +201,15 @@ describe('SDP errors name the line', () => {
     expect(parseSdp(`v=0\r\na=${'x'.repeat(5000)}`)).toMatchObject({ ok: false, error: { line: 2 } });
   });
 });
+
+describe('secrets in SDP stay out of logs', () => {
+  it('redacts ice-pwd, draft-6 candidate passwords and SDES keys', async () => {
+    const { redactText } = await import('../../../main/common/redact');
+    const shown = redactText(loadSdpFixture('lync2013-draft6.sdp') + loadSdpFixture('sfb2016-offer-relay-tcp.sdp'));
+    expect(shown).not.toContain('cGFzc3dvcmQtcGVyLWNhbmQ');
+    expect(shown).not.toContain('bWFkZS11cC1rZXktZm9yLWEtZml4dHVyZS0wMQ');
+    expect(shown).not.toContain('Zb3LkQ0sV7xN2mPa8RtY6uEw');
+    expect(shown).toContain('a=candidate:q0ZyZ2x1c3RlcnMtYXJlLWZ1bi10by13cml0ZS1ieS1oYW5k 1 «redacted» UDP 0.830 10.20.30.77 22450');
+    expect(shown).toContain('a=candidate:1 1 UDP 2130706431 192.168.1.44 50010 typ host');
+  });
+});

@@ -12,7 +12,7 @@ import { parseSipUri } from '../../../main/sip/uri';
 import { loadSipFixture } from '../../fixtures/sip/load';
 import { mutate } from './mutate';
 
-const RUNS = 25_000;
+const RUNS = 30_000;
 const corpus = ['lync-invite-multipart.sip', 'options-compact.sip', 'register-401.sip'].map(loadSipFixture);
 
 describe('SIP codec fuzz', () => {
