@@ -3,6 +3,7 @@ import { formatAddress } from '../../common/address';
 import { MediapathError } from '../../common/errors';
 import { TypedEmitter, type Disposable } from '../../common/events';
 import { StateMachine } from '../../common/fsm';
+import { createLogger } from '../../common/logger';
 import type { StreamServer, StreamSocket } from '../types';
 import type { TcpKind, TcpSegment } from './packet';
 import type { ScheduledEvent } from './scheduler';
@@ -26,6 +27,9 @@ const TCP_TRANSITIONS: Readonly<Record<TcpState, readonly TcpState[]>> = {
   closed: [],
 };
 
+const log = createLogger('net/virtual/tcp');
+const logListenerError = (e: unknown): void => log.warn({ err: e }, 'TCP listener threw');
+
 // Segments that overtook a missing one wait here; a stalled direction (the missing one was
 // dropped for good) would otherwise grow without bound.
 const MAX_OUT_OF_ORDER = 4096;
@@ -43,7 +47,7 @@ interface StreamEvents {
  */
 export class TcpEndpoint implements StreamSocket {
   private readonly fsm: StateMachine<TcpState>;
-  private readonly events = new TypedEmitter<StreamEvents>();
+  private readonly events = new TypedEmitter<StreamEvents>(logListenerError);
   private sendSeq = 0;
   private expected = 0;
   private readonly outOfOrder = new Map<number, { seg: TcpSegment; payload: Uint8Array }>();
@@ -204,7 +208,7 @@ export interface TcpListenHost {
 
 /** A listening TCP socket. Connections are announced once their handshake completes. */
 export class VirtualStreamServer implements StreamServer {
-  private readonly events = new TypedEmitter<{ connection: StreamSocket }>();
+  private readonly events = new TypedEmitter<{ connection: StreamSocket }>(logListenerError);
   private readonly conns = new Set<TcpEndpoint>();
   private isClosed = false;
 

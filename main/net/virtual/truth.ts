@@ -1,5 +1,6 @@
 import type { TransportAddress } from '../../common/address';
 import { MediapathError } from '../../common/errors';
+import { WILDCARD_IP } from './ip';
 import type { DropReason, Proto, TcpKind } from './packet';
 
 export type PacketFate = 'in-flight' | 'delivered' | 'dropped';
@@ -85,6 +86,7 @@ export interface TruthOptions {
 }
 
 export interface AddressMatch {
+  /** Exact address; 0.0.0.0 (a wildcard-bound socket's `local`) matches any. */
   readonly ip?: string;
   readonly port?: number;
 }
@@ -117,8 +119,9 @@ export interface TruthCounts {
   readonly inFlight: number;
 }
 
+// 0.0.0.0 matches any address, so a wildcard-bound socket's `local` can be used as a query.
 function addressMatches(m: AddressMatch | undefined, a: TransportAddress): boolean {
-  return !m || ((m.ip === undefined || m.ip === a.ip) && (m.port === undefined || m.port === a.port));
+  return !m || ((m.ip === undefined || m.ip === WILDCARD_IP || m.ip === a.ip) && (m.port === undefined || m.port === a.port));
 }
 
 /**

@@ -59,6 +59,9 @@ describe('impairment: loss', () => {
     expect(dropped.length / 5000).toBeGreaterThan(0.08);
     expect(dropped.length / 5000).toBeLessThan(0.12);
     expect(net.host('b').link().ingress.stats).toEqual({ packets: 5000, dropped: dropped.length, duplicated: 0 });
+    // A wildcard-bound socket's own `local` works as a flow query.
+    expect(net.truth.flow(tx.local, { ip: '203.0.113.2', port: 6000 })).toHaveLength(5000);
+    expect(tx.local.ip).toBe('0.0.0.0');
     await closeAndCheck(clock, net);
   });
 

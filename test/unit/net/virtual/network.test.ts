@@ -92,6 +92,8 @@ describe('virtual hosts: sockets', () => {
     net.addNat('nat', { inside: 'home' });
     net.addHost('inside', { lan: 'home', ip: '192.168.1.20' });
     const out = net.addHost('out');
+    const events: string[] = [];
+    net.events.on('packet.dropped', (e) => events.push(`${e.id}:${e.reason}@${e.where}`));
     const s = await out.bindUdp({ ip: '0.0.0.0' });
     s.send(enc('x'), { ip: '192.168.1.20', port: 9 });
     s.send(enc('y'), { ip: out.address, port: 9 });
@@ -100,6 +102,7 @@ describe('virtual hosts: sockets', () => {
       ['no-route', 'internet'],
       ['port-unreachable', 'out'],
     ]);
+    expect(events).toEqual(['1:no-route@internet', '2:port-unreachable@out']);
     expect(net.truth.counts).toMatchObject({ sent: 2, dropped: 2, droppedBy: { 'no-route': 1, 'port-unreachable': 1 }, inFlight: 0 });
     await closeAndCheck(clock, net);
   });
