@@ -45,6 +45,11 @@ interface MediaBuilder {
  * Parses an SDP body (RFC 8866 grammar, CRLF or LF line ends, blank lines ignored). Never
  * throws; an error names the 1-based line. RFC 8866 §5 tells a parser to refuse a description
  * with a type letter it does not know, so we do.
+ *
+ * Our own table rather than sdp-transform: sdp-transform cannot name the line of an error,
+ * writes unknown lines after the known ones (we keep the order), and its candidate grammar
+ * requires `typ`, so draft-6 lines and `0.830` priorities would fall out as invalid. The tests
+ * use sdp-transform as an independent reader of what we write.
  */
 export function parseSdp(text: string, limits: SdpLimits = SDP_LIMITS): Result<SessionDescription, SdpParseError> {
   if (text.length > limits.maxChars) return err(sdpParseError(1, `SDP longer than ${limits.maxChars} characters`));

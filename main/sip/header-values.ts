@@ -123,6 +123,11 @@ export function parseNameAddr(value: string): Result<NameAddr, SipParseError> {
   return ok({ uri, params: p.value, bracketed: false });
 }
 
+/** A Contact value: a name-addr, or `*` (all bindings: REGISTER with Expires 0, RFC 3261 §10.2.2). */
+export function parseContact(value: string): Result<NameAddr | '*', SipParseError> {
+  return value.trim() === '*' ? ok('*') : parseNameAddr(value);
+}
+
 function paramsAfter(rest: string, base: number): Result<Params, SipParseError> {
   if (rest === '') return ok(emptyParams());
   if (!rest.startsWith(';')) return err(sipParseError(base, `unexpected "${clip(rest)}" after URI`));

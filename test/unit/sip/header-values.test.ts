@@ -123,3 +123,14 @@ describe('parameters', () => {
     expect(({} as Record<string, unknown>)['x']).toBeUndefined();
   });
 });
+
+describe('Contact', () => {
+  it('accepts the wildcard of an un-REGISTER and ordinary name-addrs', async () => {
+    const { parseContact } = await import('../../../main/sip/header-values');
+    expect(parseContact(' * ')).toEqual({ ok: true, value: '*' });
+    expect(parseContact('<sip:alice@192.0.2.10:5060;transport=udp>;expires=3600')).toMatchObject({
+      ok: true,
+      value: { uri: 'sip:alice@192.0.2.10:5060;transport=udp', params: { expires: '3600' } },
+    });
+  });
+});
