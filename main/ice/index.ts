@@ -1,0 +1,6 @@
+// The sans-IO core of the ICE agent. The agent (agent*.ts) and gathering (gather/) build on it.
+export * from './candidate';
+export * from './candidate-factory';
+export * from './address-order';
+export * from './priority';
+export * from './foundation';
