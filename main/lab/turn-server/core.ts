@@ -523,10 +523,13 @@ export class TurnServerCore {
 
   private onRefresh(msg: StunMessage, from: ClientEndpoint, a: ServerAllocation, auth: Authenticated, out: Out): void {
     const raf = getAttribute(msg, Attr.REQUESTED_ADDRESS_FAMILY);
-    // RFC 8656 §8.2: a REQUESTED-ADDRESS-FAMILY that does not match the allocation gets 443.
-    if (raf && (raf.value[0] === 0x01 ? 4 : 6) !== a.family) {
-      this.respond(msg, from, out, { error: 443, key: auth.key });
-      return;
+    if (raf) {
+      const family = raf.value.length === 4 && raf.value[0] === 0x01 ? 4 : raf.value.length === 4 && raf.value[0] === 0x02 ? 6 : undefined;
+      // RFC 8656 §8.2: a REQUESTED-ADDRESS-FAMILY that does not match the allocation gets 443.
+      if (family !== a.family) {
+        this.respond(msg, from, out, { error: family === undefined ? 400 : 443, key: auth.key });
+        return;
+      }
     }
     const desired = this.desiredLifetime(msg);
     if (desired === 0) {

@@ -273,6 +273,16 @@ describe('TurnServerCore: Refresh and the 5-tuple (RFC 8656 §5, §8.2)', () => 
     expect(codeOf(c.request(Method.CreatePermission, [attrs.xorPeerAddress({ ip: '10.9.9.9', port: 1 })], 30 * S)!)).toBe(437);
   });
 
+  it('Refresh with a REQUESTED-ADDRESS-FAMILY: 443 for the other family, 400 for a bad value', () => {
+    const core = makeCore();
+    const c = new CoreClient(core, udpClient('10.0.0.1', 5000));
+    c.allocate(0, relayed(50000));
+    const raf = (v: number) => attrs.raw(Attr.REQUESTED_ADDRESS_FAMILY, new Uint8Array([v, 0, 0, 0]));
+    expect(codeOf(c.request(Method.Refresh, [raf(2)], 0)!)).toBe(443);
+    expect(codeOf(c.request(Method.Refresh, [raf(3)], 0)!)).toBe(400);
+    expect(codeOf(c.request(Method.Refresh, [raf(1)], 0)!)).toBe(200);
+  });
+
   it('441 when another user signs a request on someone else’s allocation', () => {
     const core = makeCore();
     const alice = new CoreClient(core, udpClient('10.0.0.1', 5000));
