@@ -4,3 +4,8 @@ export * from './candidate-factory';
 export * from './address-order';
 export * from './priority';
 export * from './foundation';
+export * from './pair-state';
+export * from './pair';
+export * from './checks';
+export * from './role';
+export * from './credentials';
