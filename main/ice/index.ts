@@ -6,6 +6,7 @@ export * from './priority';
 export * from './foundation';
 export * from './pair-state';
 export * from './pair';
+export * from './checklist';
 export * from './checks';
 export * from './role';
 export * from './credentials';
