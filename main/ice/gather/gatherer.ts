@@ -39,6 +39,8 @@ export interface GatherOptions {
   /** Ask each relay for our reflexive address too (a TURN server answers Binding). Default true. */
   readonly reflexiveFromRelays?: boolean;
   readonly retransmit?: Partial<RetransmitConfig>;
+  /** Retransmission for requests sent from candidate bases (reflexive Binding, and later checks). */
+  readonly baseRetransmit?: Partial<RetransmitConfig>;
   readonly connectTimeoutMs?: number;
   readonly random?: RandomSource;
   readonly onEvent?: (e: GatherEvent) => void;
@@ -101,7 +103,8 @@ export async function gatherCandidates(o: GatherOptions): Promise<GatherResult> 
     steps.push(s);
     emit({ type: 'gather.step', at: o.clock.now(), step: s });
   };
-  const baseOpts = { ...(o.retransmit ? { retransmit: o.retransmit } : {}), ...(o.random ? { random: o.random } : {}) };
+  const baseRetransmit = o.baseRetransmit ?? o.retransmit;
+  const baseOpts = { ...(baseRetransmit ? { retransmit: baseRetransmit } : {}), ...(o.random ? { random: o.random } : {}) };
 
   // Host candidates: one UDP socket per usable address and component.
   const ranked = rankLocalAddresses(selectInterfaces(o.net.interfaces(), o.interfaces).map((i) => ({ ip: i.address, interfaceName: i.name })));

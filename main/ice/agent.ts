@@ -1,0 +1,568 @@
+import type { TransportAddress } from '../common/address';
+import { formatAddress } from '../common/address';
+import type { Clock, TimerHandle } from '../common/clock';
+import { MediapathError, toErrorInfo, type ErrorInfo } from '../common/errors';
+import { TypedEmitter, type Disposable } from '../common/events';
+import { StateMachine } from '../common/fsm';
+import type { RandomSource } from '../common/random';
+import type { IceRole, NominationMode } from '../compat/kinds';
+import type { CompatProfile } from '../compat/profile';
+import type { Net } from '../net/types';
+import type { RetransmitConfig, StunMessage } from '../stun';
+import type { BaseSocket } from './base-socket';
+import type { Candidate } from './candidate';
+import { makeRemoteCandidate, type RemoteCandidateInput } from './candidate-factory';
+import { CheckList, type CheckListEvent, type ScheduledCheck } from './checklist';
+import { checkRequestSpec, encodeCheckSuccess, encodeRejection, encodeRoleConflict, interpretCheckResponse, validateCheckRequest } from './checks';
+import { generateCredentials, type IceCredentials } from './credentials';
+import { FoundationRegistry } from './foundation';
+import { gatherCandidates, type GatherEvent, type GatherResult, type RelayServerConfig, type StunServerConfig } from './gather/gatherer';
+import type { InterfaceFilter } from './gather/interfaces';
+import type { CandidatePair, PairView } from './pair';
+import { otherRole, randomTieBreaker, resolveRoleConflict, resolveRoleConflictResponse } from './role';
+
+/**
+ * How checks are run and a path chosen (PROTOCOLS.md §4):
+ * - `rfc8445`: paced checks (one per Ta), foundations unfrozen in turn, media only on the
+ *   nominated pair;
+ * - `lync`: every pair checked at once, the first pair that works carries media at once, and a
+ *   higher-priority pair that succeeds later takes over (promotion) while checks go on.
+ */
+export type IceStrategy = 'rfc8445' | 'lync';
+
+export type PathChangeReason = 'first-success' | 'higher-priority-succeeded' | 'nominated' | 'consent-lost' | 'relay-failed';
+
+export type AgentState = 'new' | 'gathering' | 'gathered' | 'checking' | 'connected' | 'completed' | 'failed' | 'closed';
+
+const AGENT_TRANSITIONS: Readonly<Record<AgentState, readonly AgentState[]>> = {
+  new: ['gathering', 'closed'],
+  gathering: ['gathered', 'closed'],
+  gathered: ['checking', 'closed'],
+  checking: ['connected', 'completed', 'failed', 'closed'],
+  connected: ['completed', 'failed', 'checking', 'closed'],
+  completed: ['connected', 'failed', 'closed'],
+  failed: ['connected', 'checking', 'closed'],
+  closed: [],
+};
+
+export type IceEvent =
+  | GatherEvent
+  | CheckListEvent
+  | { readonly type: 'path.changed'; readonly at: number; readonly component: number; readonly from?: PairView; readonly to?: PairView; readonly reason: PathChangeReason }
+  | { readonly type: 'agent.state'; readonly at: number; readonly from: AgentState; readonly to: AgentState; readonly reason: string }
+  | { readonly type: 'role.changed'; readonly at: number; readonly role: IceRole; readonly reason: string }
+  | { readonly type: 'consent'; readonly at: number; readonly pair: string; readonly ok: boolean; readonly rtt?: number; readonly error?: ErrorInfo };
+
+export type GatherPolicy = 'all' | 'relay-only' | 'host-only';
+
+export interface IceAgentOptions {
+  readonly net: Net;
+  readonly clock: Clock;
+  readonly random: RandomSource;
+  readonly profile: CompatProfile;
+  readonly role: IceRole;
+  readonly strategy: IceStrategy;
+  /** [1] with rtcp-mux, [1, 2] without. */
+  readonly components?: readonly number[];
+  readonly interfaces?: InterfaceFilter;
+  readonly stunServers?: readonly StunServerConfig[];
+  readonly relays?: readonly RelayServerConfig[];
+  /** Which local candidates take part in checks (`relay-only` forces the relay, as a test would). */
+  readonly policy?: GatherPolicy;
+  /** Pacing Ta (RFC 8445 §14.2) between checks; the `lync` strategy sends every due check at each tick. */
+  readonly taMs?: number;
+  readonly nomination?: Exclude<NominationMode, 'implicit'>;
+  /** Controlling agent: nominate the best valid pair at most this long after the first success. */
+  readonly nominationDelayMs?: number;
+  /** Retransmission of connectivity checks (and of gathering requests). */
+  readonly checkRetransmit?: Partial<RetransmitConfig>;
+  readonly gatherRetransmit?: Partial<RetransmitConfig>;
+  /** RFC 7675: a consent check every interval (randomised ±20 %); consent lost after the timeout. */
+  readonly consentIntervalMs?: number;
+  readonly consentTimeoutMs?: number;
+  readonly credentials?: IceCredentials;
+  readonly onEvent?: (e: IceEvent) => void;
+}
+
+export interface RemoteDescription {
+  readonly ufrag: string;
+  readonly pwd: string;
+  readonly candidates: readonly RemoteCandidateInput[];
+}
+
+interface AgentEvents {
+  event: IceEvent;
+  data: { component: number; bytes: Uint8Array; from: TransportAddress };
+}
+
+interface Selection {
+  pair: CandidatePair;
+  since: number;
+}
+
+const DEFAULT_CHECK_RETRANSMIT: Partial<RetransmitConfig> = { rtoMs: 250, rc: 5, rm: 8 };
+
+/**
+ * An ICE agent for one audio stream: gathers, pairs, checks, nominates, and keeps a selected
+ * pair per component that the data path follows. Every step is an event (candidate, check, valid,
+ * nominated, path change, consent), because showing them is the product.
+ */
+export class IceAgent {
+  readonly local: IceCredentials;
+  readonly tieBreaker: bigint;
+  private readonly events = new TypedEmitter<AgentEvents>();
+  private readonly fsm: StateMachine<AgentState>;
+  private readonly foundations = new FoundationRegistry();
+  private readonly components: readonly number[];
+  private readonly checklist: CheckList;
+  private readonly bases = new Map<string, BaseSocket>();
+  private readonly candidateOfBase = new Map<BaseSocket, Candidate>();
+  private readonly subscriptions: Disposable[] = [];
+  private readonly selection = new Map<number, Selection>();
+  private readonly consentTimers = new Map<number, TimerHandle>();
+  private readonly lastConsent = new Map<number, number>();
+  private remote: { ufrag: string; pwd: string } | undefined;
+  private gathered: GatherResult | undefined;
+  private paceTimer: TimerHandle | undefined;
+  private nominateTimer: TimerHandle | undefined;
+  private firstValidAt: number | undefined;
+  private checksStartedAt: number | undefined;
+  private readonly inFlight = new Set<Promise<unknown>>();
+
+  constructor(private readonly opts: IceAgentOptions) {
+    this.local = opts.credentials ?? generateCredentials(opts.random);
+    this.tieBreaker = randomTieBreaker(opts.random);
+    this.components = opts.components ?? [1];
+    this.fsm = new StateMachine<AgentState>('ice agent', 'new', AGENT_TRANSITIONS, () => opts.clock.now(), (t) => this.emit({ type: 'agent.state', ...t }), 'ice');
+    this.checklist = new CheckList({
+      profile: opts.profile,
+      role: opts.role,
+      components: this.components,
+      now: () => opts.clock.now(),
+      foundations: this.foundations,
+      onEvent: (e) => this.onChecklistEvent(e),
+    });
+  }
+
+  get state(): AgentState {
+    return this.fsm.state;
+  }
+
+  get role(): IceRole {
+    return this.checklist.role;
+  }
+
+  get strategy(): IceStrategy {
+    return this.opts.strategy;
+  }
+
+  get localCandidates(): readonly Candidate[] {
+    return this.checklist.localCandidates;
+  }
+
+  get remoteCandidates(): readonly Candidate[] {
+    return this.checklist.remoteCandidates;
+  }
+
+  get pairs(): readonly CandidatePair[] {
+    return this.checklist.pairs;
+  }
+
+  get validPairs(): readonly CandidatePair[] {
+    return this.checklist.validList;
+  }
+
+  /** The pair carrying data for a component now, if any. */
+  selectedPair(component = 1): CandidatePair | undefined {
+    return this.selection.get(component)?.pair;
+  }
+
+  countChecksByState(): Record<string, number> {
+    return this.checklist.countByState();
+  }
+
+  onEvent(cb: (e: IceEvent) => void): Disposable {
+    return this.events.on('event', cb);
+  }
+
+  onData(cb: (component: number, bytes: Uint8Array, from: TransportAddress) => void): Disposable {
+    return this.events.on('data', ({ component, bytes, from }) => cb(component, bytes, from));
+  }
+
+  private emit(e: IceEvent): void {
+    this.opts.onEvent?.(e);
+    this.events.emit('event', e);
+  }
+
+  // ---- gathering -----------------------------------------------------------------------------
+
+  async gather(): Promise<GatherResult> {
+    this.fsm.transition('gathering', 'gather started');
+    const policy = this.opts.policy ?? 'all';
+    const result = await gatherCandidates({
+      net: this.opts.net,
+      clock: this.opts.clock,
+      profile: this.opts.profile,
+      foundations: this.foundations,
+      components: this.components,
+      ...(this.opts.interfaces ? { interfaces: this.opts.interfaces } : {}),
+      stunServers: policy === 'all' ? (this.opts.stunServers ?? []) : [],
+      relays: policy === 'host-only' ? [] : (this.opts.relays ?? []),
+      reflexiveFromRelays: policy === 'all',
+      ...(this.opts.gatherRetransmit ? { retransmit: this.opts.gatherRetransmit } : {}),
+      baseRetransmit: { ...DEFAULT_CHECK_RETRANSMIT, ...this.opts.checkRetransmit },
+      random: this.opts.random,
+      onEvent: (e) => this.emit(e),
+    });
+    if (this.fsm.is('closed')) {
+      await Promise.all([...result.bases.values()].map((b) => b.close()));
+      throw new MediapathError('CLOSED', 'agent closed while gathering', { layer: 'ice' });
+    }
+    this.gathered = result;
+    for (const c of result.candidates) {
+      const base = result.bases.get(c.id);
+      if (!base) continue;
+      this.bases.set(formatAddress(base.local), base);
+      this.candidateOfBase.set(base, c);
+      this.subscriptions.push(
+        base.onRequest((msg, from) => this.onIncomingRequest(base, msg, from)),
+        base.onData((bytes, from) => this.events.emit('data', { component: c.component, bytes, from })),
+      );
+      if (c.type === 'relay') this.subscriptions.push(base.socket.onError((e) => this.onRelayError(base, e)));
+    }
+    const usable = result.candidates.filter((c) => policy !== 'relay-only' || c.type === 'relay');
+    this.checklist.addLocalCandidates(usable);
+    this.fsm.transition('gathered', `${result.candidates.length} candidates`);
+    return result;
+  }
+
+  // ---- remote side ---------------------------------------------------------------------------
+
+  setRemote(desc: RemoteDescription): void {
+    this.remote = { ufrag: desc.ufrag, pwd: desc.pwd };
+    this.addRemoteCandidates(desc.candidates);
+  }
+
+  addRemoteCandidates(inputs: readonly RemoteCandidateInput[]): void {
+    const cands = inputs.map((i) => makeRemoteCandidate(i));
+    this.checklist.addRemoteCandidates(cands);
+    if (this.opts.strategy === 'lync' && this.checklist.isStarted) this.checklist.unfreezeAll('lync: new pairs checked at once');
+  }
+
+  // ---- checks --------------------------------------------------------------------------------
+
+  /** Starts connectivity checks (after gather() and setRemote()). */
+  start(): void {
+    if (!this.remote) throw new MediapathError('INVALID_ARGUMENT', 'setRemote() before start()', { layer: 'ice' });
+    if (!this.fsm.is('gathered')) throw new MediapathError('INVALID_ARGUMENT', `cannot start checks in state ${this.fsm.state}`, { layer: 'ice' });
+    this.fsm.transition('checking', 'checks started');
+    this.checksStartedAt = this.opts.clock.now();
+    this.checklist.start();
+    if (this.opts.strategy === 'lync') this.checklist.unfreezeAll('lync: all pairs checked at once');
+    this.tick();
+  }
+
+  private get taMs(): number {
+    return this.opts.taMs ?? (this.opts.strategy === 'lync' ? 20 : 50);
+  }
+
+  /** One pacing tick: `rfc8445` sends one check; `lync` sends every check that is due. */
+  private tick(): void {
+    this.paceTimer = undefined;
+    if (this.fsm.is('closed')) return;
+    if (this.opts.strategy === 'lync') {
+      for (let s = this.checklist.nextCheck(); s; s = this.checklist.nextCheck()) this.sendCheck(s);
+    } else {
+      const s = this.checklist.nextCheck();
+      if (s) this.sendCheck(s);
+    }
+    this.schedulePace();
+  }
+
+  private schedulePace(): void {
+    if (this.paceTimer || this.fsm.is('closed')) return;
+    const pending = this.checklist.pairs.some((p) => p.is('waiting', 'frozen')) || this.checklist.triggeredCount > 0;
+    if (!pending) return;
+    this.paceTimer = this.opts.clock.setTimeout(() => this.tick(), this.taMs);
+  }
+
+  private baseFor(c: Candidate): BaseSocket | undefined {
+    return this.bases.get(formatAddress(c.base));
+  }
+
+  private track<T>(p: Promise<T>): void {
+    const q = p.finally(() => this.inFlight.delete(q));
+    this.inFlight.add(q);
+  }
+
+  private sendCheck(s: ScheduledCheck): void {
+    const pair = s.pair;
+    const base = this.baseFor(pair.local);
+    const remote = this.remote;
+    if (!base || !remote) {
+      this.checklist.onCheckFailure(pair, 'no socket for the local candidate');
+      return;
+    }
+    const nominate = s.nominate || (this.opts.nomination === 'aggressive' && this.role === 'controlling');
+    const spec = checkRequestSpec(this.opts.profile, {
+      localUfrag: this.local.ufrag,
+      remoteUfrag: remote.ufrag,
+      remotePassword: remote.pwd,
+      role: this.role,
+      tieBreaker: this.tieBreaker,
+      priority: s.priority,
+      nominate,
+      component: pair.component,
+      localFoundation: pair.local.foundation,
+    });
+    const started = this.opts.clock.now();
+    this.track(
+      base.stun
+        .request(spec.method, spec.attributes, pair.remote.address, { integrityKey: spec.integrityKey, fingerprint: spec.fingerprint })
+        .then(
+          (res) => {
+            if (this.fsm.is('closed')) return;
+            const r = interpretCheckResponse(res.message);
+            const rtt = this.opts.clock.now() - started;
+            switch (r.kind) {
+              case 'success':
+                this.checklist.onCheckSuccess(pair, { mapped: r.mapped, from: res.from, rtt, priority: s.priority, useCandidate: nominate });
+                break;
+              case 'role-conflict': {
+                const decision = resolveRoleConflictResponse(this.role, this.role);
+                if (decision === 'switch-role') this.switchRole('487 Role Conflict received');
+                this.checklist.onRoleConflictResponse(pair);
+                break;
+              }
+              case 'error':
+                this.checklist.onCheckFailure(pair, `${r.code} ${r.reason}`, { code: 'ICE_CHECK_ERROR_RESPONSE', message: `${r.code} ${r.reason}`, layer: 'ice', peer: pair.remote.address });
+                break;
+              case 'malformed':
+                this.checklist.onCheckFailure(pair, r.reason, { code: 'ICE_CHECK_FAILED', message: r.reason, layer: 'ice', peer: pair.remote.address });
+                break;
+            }
+            this.afterCheckOutcome();
+          },
+          (e: unknown) => {
+            if (this.fsm.is('closed')) return;
+            const info = toErrorInfo(e);
+            this.checklist.onCheckFailure(pair, info.code === 'STUN_TIMEOUT' ? 'no response' : info.message, info);
+            this.afterCheckOutcome();
+          },
+        ),
+    );
+  }
+
+  private switchRole(reason: string): void {
+    const role = otherRole(this.role);
+    this.checklist.setRole(role);
+    this.emit({ type: 'role.changed', at: this.opts.clock.now(), role, reason });
+  }
+
+  private onIncomingRequest(base: BaseSocket, msg: StunMessage, from: TransportAddress): void {
+    if (this.fsm.is('closed')) return;
+    const local = this.candidateOfBase.get(base);
+    if (!local) return;
+    const v = validateCheckRequest(this.opts.profile, msg, { ufrag: this.local.ufrag, password: this.local.pwd, component: local.component });
+    if (!v.ok) {
+      const answer = encodeRejection(this.opts.profile, msg, v.error, this.local.pwd);
+      if (answer) base.send(answer, from);
+      return;
+    }
+    const decision = resolveRoleConflict({ role: this.role, tieBreaker: this.tieBreaker }, v.value.role);
+    if (decision === 'respond-487') {
+      base.send(encodeRoleConflict(this.opts.profile, msg, this.local.pwd), from);
+      return;
+    }
+    if (decision === 'switch-role') this.switchRole('role conflict in an incoming check: we lost the tie-break');
+    base.send(encodeCheckSuccess(this.opts.profile, { transactionId: msg.transactionId, source: from, localPassword: this.local.pwd, component: local.component }), from);
+    if (!this.remote || !this.checklist.isStarted) return; // answered; pairs come once we know the peer
+    this.checklist.onIncomingCheck(local, from, { ...(v.value.priority !== undefined ? { priority: v.value.priority } : {}), useCandidate: v.value.useCandidate });
+    this.schedulePace();
+    this.afterCheckOutcome();
+  }
+
+  // ---- selection, nomination, promotion ------------------------------------------------------
+
+  private onChecklistEvent(e: CheckListEvent): void {
+    this.emit(e);
+  }
+
+  /** After any outcome: update what carries media, nominate when due, keep the pacer going. */
+  private afterCheckOutcome(): void {
+    if (this.fsm.is('closed')) return;
+    for (const component of this.components) this.updateSelection(component);
+    this.maybeNominate();
+    this.updateAgentState();
+    this.schedulePace();
+  }
+
+  private updateSelection(component: number): void {
+    const current = this.selection.get(component);
+    const nominated = this.checklist.nominatedPair(component);
+    let want: CandidatePair | undefined;
+    let reason: PathChangeReason;
+    if (this.opts.strategy === 'lync') {
+      want = nominated ?? this.checklist.bestValidPair(component);
+      reason = nominated && nominated === want ? 'nominated' : current ? 'higher-priority-succeeded' : 'first-success';
+      // Once nominated, the nominated pair holds the path unless it fails.
+      if (current && !nominated && want && want.priority <= current.pair.priority && current.pair.is('succeeded')) want = current.pair;
+    } else {
+      want = nominated;
+      reason = 'nominated';
+    }
+    if (!want || want === current?.pair) return;
+    if (this.firstValidAt === undefined) this.firstValidAt = this.opts.clock.now();
+    this.select(component, want, current?.pair, reason);
+  }
+
+  private select(component: number, to: CandidatePair | undefined, from: CandidatePair | undefined, reason: PathChangeReason): void {
+    if (to) this.selection.set(component, { pair: to, since: this.opts.clock.now() });
+    else this.selection.delete(component);
+    this.emit({ type: 'path.changed', at: this.opts.clock.now(), component, ...(from ? { from: from.view() } : {}), ...(to ? { to: to.view() } : {}), reason });
+    this.lastConsent.set(component, this.opts.clock.now());
+    this.scheduleConsent(component);
+  }
+
+  /**
+   * Controlling agent, regular nomination: nominate the best valid pair of a component once no
+   * higher-priority pair can still succeed, or `nominationDelayMs` after the first success.
+   */
+  private maybeNominate(): void {
+    if (this.role !== 'controlling' || this.opts.nomination === 'aggressive') return;
+    for (const component of this.components) {
+      if (this.checklist.nominatedPair(component)) continue;
+      const best = this.checklist.bestValidPair(component);
+      if (!best || best.generating.state === 'in-progress') continue;
+      const higherPending = this.checklist.pairs.some((p) => p.component === component && p.priority > best.priority && p.is('frozen', 'waiting', 'in-progress'));
+      if (!higherPending) {
+        this.checklist.nominate(best);
+        if (this.opts.strategy === 'rfc8445') this.checklist.stopChecksFor(component, 'nomination sent: lower-priority checks stop');
+        continue;
+      }
+      if (!this.nominateTimer) {
+        this.nominateTimer = this.opts.clock.setTimeout(() => {
+          this.nominateTimer = undefined;
+          for (const c of this.components) {
+            const b = this.checklist.bestValidPair(c);
+            if (b && !this.checklist.nominatedPair(c)) this.checklist.nominate(b);
+          }
+          this.schedulePace();
+        }, this.opts.nominationDelayMs ?? 3000);
+      }
+    }
+  }
+
+  private updateAgentState(): void {
+    const allSelected = this.components.every((c) => this.selection.has(c));
+    const allNominated = this.components.every((c) => this.checklist.nominatedPair(c));
+    if (allNominated && allSelected) {
+      if (!this.fsm.is('completed') && this.fsm.canMove('completed')) this.fsm.transition('completed', 'every component nominated');
+    } else if (allSelected) {
+      if (!this.fsm.is('connected') && this.fsm.canMove('connected')) this.fsm.transition('connected', 'media path selected');
+    } else if (this.checklist.state === 'failed' && this.fsm.canMove('failed') && !this.fsm.is('failed')) {
+      this.fsm.transition('failed', 'no pair succeeded');
+    }
+  }
+
+  // ---- consent freshness (RFC 7675) and failures ----------------------------------------------
+
+  private scheduleConsent(component: number): void {
+    this.opts.clock.clearTimeout(this.consentTimers.get(component));
+    const interval = this.opts.consentIntervalMs ?? 5000;
+    const jitter = 0.8 + 0.4 * this.opts.random.next(); // RFC 7675 §5.1: randomised interval
+    this.consentTimers.set(component, this.opts.clock.setTimeout(() => this.consentCheck(component), interval * jitter));
+  }
+
+  private consentCheck(component: number): void {
+    this.consentTimers.delete(component);
+    const sel = this.selection.get(component);
+    const remote = this.remote;
+    if (!sel || !remote || this.fsm.is('closed')) return;
+    const pair = sel.pair;
+    const base = this.baseFor(pair.local);
+    if (!base) return;
+    const timeout = this.opts.consentTimeoutMs ?? 30_000;
+    if (this.opts.clock.now() - (this.lastConsent.get(component) ?? 0) >= timeout) {
+      this.loseConsent(component, pair, `no consent response for ${timeout} ms`, 'consent-lost');
+      return;
+    }
+    const spec = checkRequestSpec(this.opts.profile, {
+      localUfrag: this.local.ufrag,
+      remoteUfrag: remote.ufrag,
+      remotePassword: remote.pwd,
+      role: this.role,
+      tieBreaker: this.tieBreaker,
+      priority: pair.local.priority,
+      nominate: false,
+      component,
+      localFoundation: pair.local.foundation,
+    });
+    const started = this.opts.clock.now();
+    // A consent check is one transaction with a short bound; the next one is scheduled anyway.
+    this.track(
+      base.stun
+        .request(spec.method, spec.attributes, pair.remote.address, { integrityKey: spec.integrityKey, fingerprint: spec.fingerprint })
+        .then(
+          (res) => {
+            const ok = res.message.cls === 'success';
+            if (ok && this.selection.get(component)?.pair === pair) this.lastConsent.set(component, this.opts.clock.now());
+            this.emit({ type: 'consent', at: this.opts.clock.now(), pair: pair.id, ok, rtt: this.opts.clock.now() - started });
+          },
+          (e: unknown) => this.emit({ type: 'consent', at: this.opts.clock.now(), pair: pair.id, ok: false, error: toErrorInfo(e) }),
+        ),
+    );
+    this.scheduleConsent(component);
+  }
+
+  private loseConsent(component: number, pair: CandidatePair, why: string, reason: PathChangeReason): void {
+    this.checklist.markFailed(pair, reason === 'relay-failed' ? `relay failed: ${why}` : `consent lost: ${why}`);
+    const next = this.checklist.nominatedPair(component) ?? this.checklist.bestValidPair(component);
+    this.select(component, next, pair, reason);
+    if (!next) {
+      this.opts.clock.clearTimeout(this.consentTimers.get(component));
+      this.consentTimers.delete(component);
+    }
+    this.updateAgentState();
+  }
+
+  private onRelayError(base: BaseSocket, e: MediapathError): void {
+    if (!base.socket.closed || this.fsm.is('closed')) return;
+    for (const component of this.components) {
+      const sel = this.selection.get(component);
+      if (sel && this.baseFor(sel.pair.local) === base) this.loseConsent(component, sel.pair, e.message, 'relay-failed');
+    }
+    for (const p of this.checklist.validList) if (this.baseFor(p.local) === base && p.is('succeeded')) this.checklist.markFailed(p, `relay failed: ${e.message}`);
+  }
+
+  // ---- data path -----------------------------------------------------------------------------
+
+  /** Sends an application datagram on the selected pair; false when there is none. */
+  send(component: number, bytes: Uint8Array): boolean {
+    const sel = this.selection.get(component);
+    if (!sel) return false;
+    const base = this.baseFor(sel.pair.local);
+    if (!base) return false;
+    base.send(bytes, sel.pair.remote.address);
+    return true;
+  }
+
+  /** Time from the start of checks, for reports. */
+  sinceChecksStarted(): number | undefined {
+    return this.checksStartedAt === undefined ? undefined : this.opts.clock.now() - this.checksStartedAt;
+  }
+
+  async close(): Promise<void> {
+    if (this.fsm.is('closed')) return;
+    this.fsm.transition('closed', 'closed');
+    this.opts.clock.clearTimeout(this.paceTimer);
+    this.opts.clock.clearTimeout(this.nominateTimer);
+    for (const t of this.consentTimers.values()) this.opts.clock.clearTimeout(t);
+    this.consentTimers.clear();
+    for (const s of this.subscriptions) s.dispose();
+    const bases = new Set([...(this.gathered?.bases.values() ?? [])]);
+    await Promise.all([...bases].map((b) => b.close()));
+    await Promise.allSettled([...this.inFlight]);
+    this.events.removeAll();
+  }
+}
