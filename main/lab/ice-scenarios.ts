@@ -1,0 +1,309 @@
+import type { TransportAddress } from '../common/address';
+import { FakeClock } from '../common/clock';
+import { MediapathError, toErrorInfo, type ErrorInfo } from '../common/errors';
+import { SeededRandom } from '../common/random';
+import { lyncIce2Profile, rfc8445Profile } from '../compat';
+import { IceAgent, type IceEvent, type IceStrategy, type PathChangeReason } from '../ice/agent';
+import { toCandidateView, type Candidate, type CandidateView } from '../ice/candidate';
+import type { RemoteCandidateInput } from '../ice/candidate-factory';
+import type { PairView } from '../ice/pair';
+import { VirtualNetwork, firewallPresets, type VirtualHost, type NatPreset } from '../net/virtual';
+import { longTermCredentials } from '../turn';
+import { startLabTurnServer, type LabTurnServer } from './turn-server';
+
+/**
+ * The field's call scenarios (PROTOCOLS.md §7) on the virtual network: two agents, a lab TURN
+ * server on the internet, NATs and firewalls per scenario, everything on a FakeClock with a seeded
+ * random source, so a run takes milliseconds and repeats exactly for a seed.
+ */
+export const ICE_SCENARIOS = ['inside-inside', 'inside-outside', 'outside-outside', 'symmetric', 'udp-blocked', 'promotion', 'consent-loss'] as const;
+export type IceScenarioName = (typeof ICE_SCENARIOS)[number];
+
+/** The kind of path a pair is: through a relay if either end is one, else reflexive, else direct. */
+export type PathKind = 'host' | 'srflx' | 'relay';
+
+export interface ExpectedPath {
+  readonly path: PathKind;
+  /** For a path through our own relay: how we reach the relay server. */
+  readonly relayProtocol?: 'udp' | 'tcp';
+  /** Strategies the scenario applies to (RFC 8445 has no promotion; its consent loss needs an ICE restart). */
+  readonly strategies: readonly IceStrategy[];
+}
+
+/** What a Lync client ends on, per scenario (PROTOCOLS.md §7). */
+export const EXPECTED_PATH: Readonly<Record<IceScenarioName, ExpectedPath>> = {
+  'inside-inside': { path: 'host', strategies: ['lync', 'rfc8445'] },
+  'inside-outside': { path: 'srflx', strategies: ['lync', 'rfc8445'] },
+  'outside-outside': { path: 'srflx', strategies: ['lync', 'rfc8445'] },
+  symmetric: { path: 'relay', relayProtocol: 'udp', strategies: ['lync', 'rfc8445'] },
+  'udp-blocked': { path: 'relay', relayProtocol: 'tcp', strategies: ['lync', 'rfc8445'] },
+  promotion: { path: 'host', strategies: ['lync', 'rfc8445'] },
+  'consent-loss': { path: 'relay', strategies: ['lync'] },
+};
+
+export function pathKind(local: { type: string }, remote: { type: string }): PathKind {
+  if (local.type === 'relay' || remote.type === 'relay') return 'relay';
+  if (local.type === 'host' && remote.type === 'host') return 'host';
+  return 'srflx';
+}
+
+export interface IceScenarioOptions {
+  readonly strategy?: IceStrategy;
+  readonly seed?: number;
+  /** One-way delay on every site's uplink and the TURN server's link (ms). */
+  readonly linkDelayMs?: number;
+  /** Virtual time to run after checks start (ms). */
+  readonly durationMs?: number;
+  readonly onEvent?: (side: 'caller' | 'callee', e: IceEvent) => void;
+}
+
+export interface CandidateSummary {
+  readonly type: string;
+  readonly transport: string;
+  readonly address: string;
+  readonly port: number;
+  readonly relayProtocol?: string;
+}
+
+export interface IceScenarioResult {
+  readonly scenario: IceScenarioName;
+  readonly strategy: IceStrategy;
+  readonly seed: number;
+  readonly ok: boolean;
+  readonly expected: ExpectedPath;
+  readonly applicable: boolean;
+  readonly selected: { local: CandidateSummary; remote: CandidateSummary; path: PathKind } | null;
+  readonly pathChanges: Array<{ at: number; from: string | null; to: string | null; reason: PathChangeReason }>;
+  readonly checks: Record<string, number>;
+  readonly candidates: { local: CandidateSummary[]; remote: CandidateSummary[] };
+  /** Virtual ms from the start of checks to the first usable pair and to the final selected pair. */
+  readonly timing: { firstUsableMs: number | null; finalMs: number | null };
+  readonly gather: Array<{ kind: string; server?: string; protocol?: string; state: string; reason?: string }>;
+  readonly error?: ErrorInfo;
+}
+
+function summary(c: CandidateView): CandidateSummary {
+  return { type: c.type, transport: c.transport, address: c.address, port: c.port, ...(c.relayProtocol ? { relayProtocol: c.relayProtocol } : {}) };
+}
+
+function pairLabel(p: PairView | undefined): string | null {
+  if (!p) return null;
+  const side = (c: CandidateView): string => `${c.type}/${c.transport}${c.relayProtocol && c.type === 'relay' ? `(${c.relayProtocol})` : ''} ${c.address}:${c.port}`;
+  return `${side(p.local)} → ${side(p.remote)}`;
+}
+
+function remoteOf(cands: readonly Candidate[]): RemoteCandidateInput[] {
+  return cands.map((c) => ({
+    foundation: c.foundation,
+    component: c.component,
+    transport: c.transport,
+    ...(c.tcpType ? { tcpType: c.tcpType } : {}),
+    type: c.type,
+    address: c.address,
+    priority: c.priority,
+    ...(c.related ? { related: c.related } : {}),
+  }));
+}
+
+interface World {
+  readonly clock: FakeClock;
+  readonly net: VirtualNetwork;
+  readonly caller: VirtualHost;
+  readonly callee: VirtualHost;
+  readonly turn: LabTurnServer;
+  /** Called once checks have started, at virtual time `t0`, to stage mid-run events. */
+  readonly stage?: (t0: number) => void;
+}
+
+/** A NAT'd site: LAN `cidr` behind a NAT with `ip` on the internet. */
+function site(net: VirtualNetwork, name: string, cidr: string, natIp: string, nat: NatPreset, delay: number, extra: { dropUdp?: boolean } = {}): void {
+  net.addLan(name, { cidr });
+  net.addNat(`nat-${name}`, {
+    inside: name,
+    ip: natIp,
+    nat,
+    ...(extra.dropUdp ? { firewall: firewallPresets.dropUdp() } : {}),
+    ...(delay > 0 ? { wan: { delayMs: delay } } : {}),
+  });
+}
+
+async function build(name: IceScenarioName, seed: number, delay: number): Promise<World> {
+  const clock = new FakeClock();
+  const net = new VirtualNetwork({ clock, random: seed });
+  const edge = net.addHost('edge', { ip: '203.0.113.10', ...(delay > 0 ? { link: { delayMs: delay } } : {}) });
+  let caller: VirtualHost;
+  let callee: VirtualHost;
+  let stage: ((t0: number) => void) | undefined;
+  switch (name) {
+    case 'inside-inside':
+    case 'promotion':
+    case 'consent-loss':
+      site(net, 'corp', '10.1.0.0/24', '198.51.100.1', 'port-restricted-cone', delay);
+      caller = net.addHost('caller', { lan: 'corp', ip: '10.1.0.11' });
+      callee = net.addHost('callee', { lan: 'corp', ip: '10.1.0.12' });
+      if (name === 'promotion') {
+        // The direct path answers its first checks late: the LAN hop between the two phones is
+        // slow for the first 1.5 s, so the relay pair succeeds first and the host pair later.
+        callee.link().impair({ match: { peer: '10.1.0.11' }, until: 1500, delayMs: 400 });
+      }
+      if (name === 'consent-loss') {
+        // Mid-run, the direct LAN path between the phones is cut (both directions, from 3 s on).
+        stage = (t0) => callee.link().impair({ match: { peer: '10.1.0.11' }, from: t0 + 3000, loss: 1 });
+      }
+      break;
+    case 'inside-outside':
+      site(net, 'corp', '10.1.0.0/24', '198.51.100.1', 'port-restricted-cone', delay);
+      site(net, 'home', '192.168.1.0/24', '198.51.100.2', 'port-restricted-cone', delay);
+      caller = net.addHost('caller', { lan: 'corp', ip: '10.1.0.11' });
+      callee = net.addHost('callee', { lan: 'home', ip: '192.168.1.12' });
+      break;
+    case 'outside-outside':
+      site(net, 'home-a', '192.168.1.0/24', '198.51.100.1', 'port-restricted-cone', delay);
+      site(net, 'home-b', '192.168.2.0/24', '198.51.100.2', 'full-cone', delay);
+      caller = net.addHost('caller', { lan: 'home-a', ip: '192.168.1.11' });
+      callee = net.addHost('callee', { lan: 'home-b', ip: '192.168.2.12' });
+      break;
+    case 'symmetric':
+      site(net, 'corp-a', '10.1.0.0/24', '198.51.100.1', 'symmetric', delay);
+      site(net, 'corp-b', '10.2.0.0/24', '198.51.100.2', 'symmetric', delay);
+      caller = net.addHost('caller', { lan: 'corp-a', ip: '10.1.0.11' });
+      callee = net.addHost('callee', { lan: 'corp-b', ip: '10.2.0.12' });
+      break;
+    case 'udp-blocked':
+      site(net, 'corp', '10.1.0.0/24', '198.51.100.1', 'port-restricted-cone', delay, { dropUdp: true });
+      site(net, 'home', '192.168.1.0/24', '198.51.100.2', 'full-cone', delay);
+      caller = net.addHost('caller', { lan: 'corp', ip: '10.1.0.11' });
+      callee = net.addHost('callee', { lan: 'home', ip: '192.168.1.12' });
+      break;
+  }
+  const turn = await startLabTurnServer({
+    net: edge,
+    clock,
+    listen: { ip: edge.address, udpPort: 3478, tcpPort: 443 },
+    relayIp: edge.address,
+    realm: 'lab.test',
+    auth: { kind: 'long-term', users: { caller: 'callerpw', callee: 'calleepw' } },
+  });
+  return { clock, net, caller, callee, turn, ...(stage ? { stage } : {}) };
+}
+
+/** Advances fake time in small steps, letting promise continuations run between steps. */
+async function advance(clock: FakeClock, ms: number, until?: () => boolean, stepMs = 5): Promise<void> {
+  for (let t = 0; t < ms; t += stepMs) {
+    clock.advance(stepMs);
+    for (let i = 0; i < 8; i++) await Promise.resolve();
+    if (until?.()) return;
+  }
+}
+
+async function settle<T>(clock: FakeClock, p: Promise<T>, limitMs: number): Promise<T> {
+  let done = false;
+  const watched = p.finally(() => {
+    done = true;
+  });
+  watched.catch(() => undefined);
+  await advance(clock, limitMs, () => done);
+  if (!done) throw new MediapathError('INTERNAL', `did not settle within ${limitMs} virtual ms`, { layer: 'lab' });
+  return p;
+}
+
+function relayConfig(turn: LabTurnServer, user: 'caller' | 'callee') {
+  const udp = turn.udp as TransportAddress;
+  return [
+    { address: udp, transports: ['udp'] as const, credentials: longTermCredentials(user, `${user}pw`) },
+    { address: turn.tcp as TransportAddress, transports: ['tcp'] as const, credentials: longTermCredentials(user, `${user}pw`) },
+  ].map((r) => ({ ...r, transports: [...r.transports] }));
+}
+
+export async function runIceScenario(name: IceScenarioName, opts: IceScenarioOptions = {}): Promise<IceScenarioResult> {
+  if (!ICE_SCENARIOS.includes(name)) {
+    throw new MediapathError('SCENARIO_INVALID', `unknown ICE scenario "${String(name)}"; known: ${ICE_SCENARIOS.join(', ')}`, { layer: 'lab' });
+  }
+  const strategy = opts.strategy ?? 'lync';
+  const seed = opts.seed ?? 1;
+  const delay = opts.linkDelayMs ?? 10;
+  const duration = opts.durationMs ?? (name === 'consent-loss' ? 15_000 : name === 'promotion' ? 5000 : 4000);
+  const world = await build(name, seed, delay);
+  const { clock } = world;
+  const random = new SeededRandom(seed);
+  const pathChanges: IceScenarioResult['pathChanges'] = [];
+  let t0 = 0;
+  let firstUsable: number | null = null;
+  let final: number | null = null;
+  const profile = strategy === 'lync' ? lyncIce2Profile : rfc8445Profile;
+  const common = {
+    clock,
+    strategy,
+    profile,
+    consentIntervalMs: 1000,
+    consentTimeoutMs: 4000,
+    nominationDelayMs: 2500,
+    gatherRetransmit: { rtoMs: 100, rc: 4, rm: 8, reliableTimeoutMs: 3000 },
+    connectTimeoutMs: 3000,
+  };
+  const caller = new IceAgent({
+    ...common,
+    net: world.caller,
+    random: random.fork(),
+    role: 'controlling',
+    relays: relayConfig(world.turn, 'caller'),
+    onEvent: (e) => {
+      opts.onEvent?.('caller', e);
+      if (e.type === 'path.changed' && e.component === 1) {
+        pathChanges.push({ at: Math.round(e.at - t0), from: pairLabel(e.from), to: pairLabel(e.to), reason: e.reason });
+        if (firstUsable === null && e.to) firstUsable = Math.round(e.at - t0);
+        final = Math.round(e.at - t0);
+      }
+    },
+  });
+  const callee = new IceAgent({ ...common, net: world.callee, random: random.fork(), role: 'controlled', relays: relayConfig(world.turn, 'callee'), onEvent: (e) => opts.onEvent?.('callee', e) });
+  let error: ErrorInfo | undefined;
+  let gatherSteps: IceScenarioResult['gather'] = [];
+  try {
+    const [g] = await settle(clock, Promise.all([caller.gather(), callee.gather()]), 30_000);
+    gatherSteps = g.steps.map((s) => ({ kind: s.kind, ...(s.server ? { server: s.server } : {}), ...(s.protocol ? { protocol: s.protocol } : {}), state: s.state, ...(s.reason ? { reason: s.reason } : {}) }));
+    caller.setRemote({ ufrag: callee.local.ufrag, pwd: callee.local.pwd, candidates: remoteOf(callee.localCandidates) });
+    callee.setRemote({ ufrag: caller.local.ufrag, pwd: caller.local.pwd, candidates: remoteOf(caller.localCandidates) });
+    t0 = clock.now();
+    world.stage?.(t0);
+    caller.start();
+    callee.start();
+    await advance(clock, duration);
+  } catch (e) {
+    error = toErrorInfo(e);
+  }
+  const sel = caller.selectedPair(1);
+  const exp = EXPECTED_PATH[name];
+  const selected = sel ? { local: summary(sel.view().local), remote: summary(sel.view().remote), path: pathKind(sel.local, sel.remote) } : null;
+  const promoted = name !== 'promotion' || strategy !== 'lync' || pathChanges.some((c) => c.reason === 'higher-priority-succeeded');
+  const consentLost = name !== 'consent-loss' || pathChanges.some((c) => c.reason === 'consent-lost');
+  const matches =
+    !!selected &&
+    selected.path === exp.path &&
+    (exp.relayProtocol === undefined || selected.local.type !== 'relay' || selected.local.relayProtocol === exp.relayProtocol) &&
+    promoted &&
+    consentLost;
+  const result: IceScenarioResult = {
+    scenario: name,
+    strategy,
+    seed,
+    ok: !error && matches,
+    expected: exp,
+    applicable: exp.strategies.includes(strategy),
+    selected,
+    pathChanges,
+    checks: caller.countChecksByState(),
+    candidates: {
+      local: caller.localCandidates.map((c) => summary(toCandidateView(c))),
+      remote: caller.remoteCandidates.map((c) => summary(toCandidateView(c))),
+    },
+    timing: { firstUsableMs: firstUsable, finalMs: final },
+    gather: gatherSteps,
+    ...(error ? { error } : {}),
+  };
+  // Closing deallocates the relays (a Refresh exchange): time must keep moving meanwhile.
+  await settle(clock, Promise.all([caller.close(), callee.close()]), 10_000);
+  await world.turn.stop();
+  await world.net.close();
+  return result;
+}

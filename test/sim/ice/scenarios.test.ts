@@ -1,0 +1,47 @@
+import { describe, expect, it } from 'vitest';
+import { EXPECTED_PATH, ICE_SCENARIOS, runIceScenario } from '../../../main/lab/ice-scenarios';
+
+// Every field scenario reaches the path a Lync client reaches, under each strategy it applies to,
+// over several seeds (loss-free links, so the seed varies ports, credentials and timing jitter).
+const SEEDS = [1, 2, 3, 4, 5];
+
+describe.each(['lync', 'rfc8445'] as const)('ICE scenarios on the virtual network, %s strategy', (strategy) => {
+  for (const name of ICE_SCENARIOS.filter((n) => EXPECTED_PATH[n].strategies.includes(strategy))) {
+    it(`${name} → ${EXPECTED_PATH[name].path}${EXPECTED_PATH[name].relayProtocol ? ` over ${EXPECTED_PATH[name].relayProtocol}` : ''}`, async () => {
+      for (const seed of SEEDS) {
+        const r = await runIceScenario(name, { strategy, seed });
+        expect(r.error, `seed ${seed}`).toBeUndefined();
+        expect(r.selected?.path, `seed ${seed}: ${JSON.stringify(r.pathChanges)}`).toBe(EXPECTED_PATH[name].path);
+        expect(r.ok, `seed ${seed}`).toBe(true);
+        if (name === 'promotion' && strategy === 'lync') {
+          expect(r.pathChanges[0]!.reason).toBe('first-success');
+          expect(r.pathChanges[0]!.to).toMatch(/relay/);
+          expect(r.pathChanges.some((c) => c.reason === 'higher-priority-succeeded')).toBe(true);
+        }
+        if (name === 'consent-loss') {
+          const lost = r.pathChanges.find((c) => c.reason === 'consent-lost');
+          expect(lost?.from).toMatch(/^host/);
+          expect(lost?.to).toMatch(/relay/);
+        }
+        if (name === 'udp-blocked') {
+          expect(r.selected?.local.type).toBe('relay');
+          expect(r.selected?.local.relayProtocol).toBe('tcp');
+          expect(r.gather.filter((g) => g.kind === 'relay' && g.protocol === 'udp').every((g) => g.state === 'failed')).toBe(true);
+        }
+      }
+    });
+  }
+});
+
+describe('scenario runs', () => {
+  it('repeat exactly for a seed', async () => {
+    const a = await runIceScenario('promotion', { strategy: 'lync', seed: 7 });
+    const b = await runIceScenario('promotion', { strategy: 'lync', seed: 7 });
+    expect(b.pathChanges).toEqual(a.pathChanges);
+    expect(b.selected).toEqual(a.selected);
+  });
+
+  it('refuse an unknown scenario with a coded error', async () => {
+    await expect(runIceScenario('nope' as never)).rejects.toMatchObject({ code: 'SCENARIO_INVALID' });
+  });
+});
