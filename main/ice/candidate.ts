@@ -89,10 +89,13 @@ export function describeCandidate(c: Candidate): string {
 /**
  * Same transport address for the same component and transport (what RFC 8445 §7.2.5.3.1 and
  * §7.3.1.3 compare). TCP active candidates carry no usable port (RFC 6544 §4.5 writes 9, Lync
- * writes the port it may not use), so for them only the IP is compared.
+ * writes the port it may not use), so for them only the IP is compared. Two TCP candidates of
+ * different tcptypes are never the same: else an IP-only match would let a passive candidate on
+ * that IP stand for the active one (and the reverse).
  */
 export function sameTransportAddress(a: Candidate, b: Pick<Candidate, 'component' | 'transport' | 'address'> & { tcpType?: TcpType | undefined }): boolean {
   if (a.component !== b.component || a.transport !== b.transport) return false;
+  if (a.transport === 'tcp' && a.tcpType && b.tcpType && a.tcpType !== b.tcpType) return false;
   if (a.transport === 'tcp' && (a.tcpType === 'active' || b.tcpType === 'active')) return normalizeIp(a.address.ip) === normalizeIp(b.address.ip);
   return sameAddress(a.address, b.address);
 }

@@ -74,6 +74,11 @@ describe('candidates', () => {
     expect(sameTransportAddress(a, { component: 1, transport: 'tcp', address: addr('10.0.0.2', 5000) })).toBe(false);
     const act = remote('host', '10.0.0.9', 9, 1, { tcpType: 'active' });
     expect(sameTransportAddress(act, { component: 1, transport: 'tcp', tcpType: 'active', address: addr('10.0.0.9', 51234) })).toBe(true);
+    // a passive candidate on the same IP is not the active one, whatever the port
+    const pas = remote('host', '10.0.0.9', 6000, 1, { tcpType: 'passive' });
+    expect(sameTransportAddress(pas, { component: 1, transport: 'tcp', tcpType: 'active', address: addr('10.0.0.9', 51234) })).toBe(false);
+    expect(sameTransportAddress(act, { component: 1, transport: 'tcp', tcpType: 'passive', address: addr('10.0.0.9', 6000) })).toBe(false);
+    expect(sameTransportAddress(pas, { component: 1, transport: 'tcp', tcpType: 'passive', address: addr('10.0.0.9', 6000) })).toBe(true);
     expect(sameCandidate(a, f.host('10.0.0.2', 5000))).toBe(true);
     expect(sameCandidate(a, f.host('10.0.0.2', 5002))).toBe(false);
   });

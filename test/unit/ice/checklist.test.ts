@@ -183,6 +183,29 @@ describe('initial states and unfreezing (RFC 8445 §6.1.2.6, §6.1.4.2, §7.2.5.
     expect(inc.learnedRemote).toBeUndefined();
     expect(list.nextCheck()).toMatchObject({ pair: list.pairs[0], triggered: true });
   });
+
+  it('matches TCP candidates by tcptype: a check from the peer\'s active side finds its active candidate, not a passive one on the same IP', () => {
+    const { list, f } = setup();
+    const active = f.host('10.0.0.2', 9, 1, { tcpType: 'active' });
+    const passive = f.host('10.0.0.2', 6000, 1, { tcpType: 'passive' });
+    list.addLocalCandidates([passive, active]);
+    // the peer lists its passive candidate first: an IP-only match would pick it for an active source
+    list.addRemoteCandidates([remote('host', '10.0.0.3', 8000, H, { tcpType: 'passive' }), remote('host', '10.0.0.3', 9, H, { tcpType: 'active' })]);
+    list.start();
+    const inc = list.onIncomingCheck(passive, addr('10.0.0.3', 53211), { priority: 1 });
+    expect(inc.learnedRemote).toBeUndefined();
+    expect(inc.remote.tcpType).toBe('active');
+    expect(inc.pair.local.id).toBe(passive.id);
+    // our active check succeeds: the mapped address (our ephemeral port) names the active candidate
+    const pair = list.pairs.find((p) => p.local.tcpType === 'active')!;
+    expect(pair.state).toBe('waiting');
+    const out = list.onCheckSuccess(pair, { mapped: addr('10.0.0.2', 50123) });
+    expect(out).toMatchObject({ kind: 'valid' });
+    if (out.kind === 'valid') {
+      expect(out.localPrflx).toBeUndefined();
+      expect(out.valid).toBe(pair);
+    }
+  });
 });
 
 describe('triggered checks and peer-reflexive candidates (RFC 8445 §7.3.1.3, §7.3.1.4)', () => {
