@@ -1,6 +1,7 @@
 import { Command, CommanderError } from 'commander';
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
+import { registerLab } from './commands/lab';
 import { registerTurnProbe } from './commands/turn-probe';
 import { processOutput, type Output } from './output';
 
@@ -18,6 +19,7 @@ export function buildProgram(setExit: (code: number) => void, o: Output = proces
     .showHelpAfterError()
     .configureOutput({ writeOut: (t) => o.out(t), writeErr: (t) => o.err(t) });
   registerTurnProbe(program, o, setExit);
+  registerLab(program, o, setExit);
   return program;
 }
 

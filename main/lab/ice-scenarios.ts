@@ -7,7 +7,7 @@ import { IceAgent, type IceEvent, type IceStrategy, type PathChangeReason } from
 import { toCandidateView, type Candidate, type CandidateView } from '../ice/candidate';
 import type { RemoteCandidateInput } from '../ice/candidate-factory';
 import type { PairView } from '../ice/pair';
-import { VirtualNetwork, firewallPresets, type VirtualHost, type NatPreset } from '../net/virtual';
+import { VirtualNetwork, firewallPresets, type ImpairmentSpec, type VirtualHost, type NatPreset } from '../net/virtual';
 import { longTermCredentials } from '../turn';
 import { startLabTurnServer, type LabTurnServer } from './turn-server';
 
@@ -52,6 +52,8 @@ export interface IceScenarioOptions {
   readonly seed?: number;
   /** One-way delay on every site's uplink and the TURN server's link (ms). */
   readonly linkDelayMs?: number;
+  /** One-way delay on each phone's own link (so even a LAN path has a round trip). */
+  readonly hostLinkDelayMs?: number;
   /** Virtual time to run after checks start (ms). */
   readonly durationMs?: number;
   readonly onEvent?: (side: 'caller' | 'callee', e: IceEvent) => void;
@@ -77,7 +79,7 @@ export interface IceScenarioResult {
   readonly checks: Record<string, number>;
   readonly candidates: { local: CandidateSummary[]; remote: CandidateSummary[] };
   /** Virtual ms from the start of checks to the first usable pair and to the final selected pair. */
-  readonly timing: { firstUsableMs: number | null; finalMs: number | null };
+  readonly timing: { firstUsableMs: number | null; finalMs: number | null; firstUsableRttMs: number | null; finalRttMs: number | null };
   readonly gather: Array<{ kind: string; server?: string; protocol?: string; state: string; reason?: string }>;
   readonly error?: ErrorInfo;
 }
@@ -127,13 +129,16 @@ function site(net: VirtualNetwork, name: string, cidr: string, natIp: string, na
   });
 }
 
-async function build(name: IceScenarioName, seed: number, delay: number): Promise<World> {
+async function build(name: IceScenarioName, seed: number, delay: number, hostDelay: number): Promise<World> {
   const clock = new FakeClock();
   const net = new VirtualNetwork({ clock, random: seed });
   const edge = net.addHost('edge', { ip: '203.0.113.10', ...(delay > 0 ? { link: { delayMs: delay } } : {}) });
   let caller: VirtualHost;
   let callee: VirtualHost;
   let stage: ((t0: number) => void) | undefined;
+  // Rules on the callee's own link, first match wins; the plain phone-link delay comes last.
+  const hostRule: ImpairmentSpec[] = hostDelay > 0 ? [{ delayMs: hostDelay }] : [];
+  const calleeRules: ImpairmentSpec[] = [];
   switch (name) {
     case 'inside-inside':
     case 'promotion':
@@ -144,11 +149,11 @@ async function build(name: IceScenarioName, seed: number, delay: number): Promis
       if (name === 'promotion') {
         // The direct path answers its first checks late: the LAN hop between the two phones is
         // slow for the first 1.5 s, so the relay pair succeeds first and the host pair later.
-        callee.link().impair({ match: { peer: '10.1.0.11' }, until: 1500, delayMs: 400 });
+        calleeRules.push({ match: { peer: '10.1.0.11' }, until: 1500, delayMs: 400 + hostDelay });
       }
       if (name === 'consent-loss') {
         // Mid-run, the direct LAN path between the phones is cut (both directions, from 3 s on).
-        stage = (t0) => callee.link().impair({ match: { peer: '10.1.0.11' }, from: t0 + 3000, loss: 1 });
+        stage = (t0) => callee.link().impair([{ match: { peer: '10.1.0.11' }, from: t0 + 3000, loss: 1 }, ...hostRule]);
       }
       break;
     case 'inside-outside':
@@ -176,6 +181,8 @@ async function build(name: IceScenarioName, seed: number, delay: number): Promis
       callee = net.addHost('callee', { lan: 'home', ip: '192.168.1.12' });
       break;
   }
+  if (hostRule.length) caller.link().impair(hostRule);
+  if (calleeRules.length || hostRule.length) callee.link().impair([...calleeRules, ...hostRule]);
   const turn = await startLabTurnServer({
     net: edge,
     clock,
@@ -223,13 +230,15 @@ export async function runIceScenario(name: IceScenarioName, opts: IceScenarioOpt
   const seed = opts.seed ?? 1;
   const delay = opts.linkDelayMs ?? 10;
   const duration = opts.durationMs ?? (name === 'consent-loss' ? 15_000 : name === 'promotion' ? 5000 : 4000);
-  const world = await build(name, seed, delay);
+  const world = await build(name, seed, delay, opts.hostLinkDelayMs ?? 0);
   const { clock } = world;
   const random = new SeededRandom(seed);
   const pathChanges: IceScenarioResult['pathChanges'] = [];
   let t0 = 0;
   let firstUsable: number | null = null;
   let final: number | null = null;
+  let firstRtt: number | null = null;
+  let finalRtt: number | null = null;
   const profile = strategy === 'lync' ? lyncIce2Profile : rfc8445Profile;
   const common = {
     clock,
@@ -251,8 +260,12 @@ export async function runIceScenario(name: IceScenarioName, opts: IceScenarioOpt
       opts.onEvent?.('caller', e);
       if (e.type === 'path.changed' && e.component === 1) {
         pathChanges.push({ at: Math.round(e.at - t0), from: pairLabel(e.from), to: pairLabel(e.to), reason: e.reason });
-        if (firstUsable === null && e.to) firstUsable = Math.round(e.at - t0);
+        if (firstUsable === null && e.to) {
+          firstUsable = Math.round(e.at - t0);
+          firstRtt = e.to.lastRtt ?? null;
+        }
         final = Math.round(e.at - t0);
+        finalRtt = e.to?.lastRtt ?? null;
       }
     },
   });
@@ -297,7 +310,7 @@ export async function runIceScenario(name: IceScenarioName, opts: IceScenarioOpt
       local: caller.localCandidates.map((c) => summary(toCandidateView(c))),
       remote: caller.remoteCandidates.map((c) => summary(toCandidateView(c))),
     },
-    timing: { firstUsableMs: firstUsable, finalMs: final },
+    timing: { firstUsableMs: firstUsable, finalMs: final, firstUsableRttMs: firstRtt, finalRttMs: finalRtt },
     gather: gatherSteps,
     ...(error ? { error } : {}),
   };
