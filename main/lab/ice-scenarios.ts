@@ -57,6 +57,8 @@ export interface IceScenarioOptions {
   /** Virtual time to run after checks start (ms). */
   readonly durationMs?: number;
   readonly onEvent?: (side: 'caller' | 'callee', e: IceEvent) => void;
+  /** Called once checks have started: lets a caller put traffic on the agents' data path. */
+  readonly onStarted?: (ctx: { caller: IceAgent; callee: IceAgent; clock: FakeClock }) => void;
 }
 
 export interface CandidateSummary {
@@ -281,6 +283,7 @@ export async function runIceScenario(name: IceScenarioName, opts: IceScenarioOpt
     world.stage?.(t0);
     caller.start();
     callee.start();
+    opts.onStarted?.({ caller, callee, clock });
     await advance(clock, duration);
   } catch (e) {
     error = toErrorInfo(e);
