@@ -26,11 +26,12 @@ export class BaseSocket {
   constructor(
     readonly socket: DatagramSocket,
     clock: Clock,
-    opts: { retransmit?: Partial<RetransmitConfig>; random?: RandomSource } = {},
+    /** `reliable`: the socket is a stream (ICE-TCP): one send per request and a single timeout. */
+    opts: { retransmit?: Partial<RetransmitConfig>; random?: RandomSource; reliable?: boolean } = {},
   ) {
     this.stun = new StunClient({
       clock,
-      reliable: false,
+      reliable: opts.reliable ?? false,
       send: (bytes, to) => this.send(bytes, to),
       ...(opts.retransmit ? { retransmit: opts.retransmit } : {}),
       ...(opts.random ? { random: opts.random } : {}),
