@@ -7,10 +7,10 @@ import { StateMachine } from '../common/fsm';
 import type { RandomSource } from '../common/random';
 import type { IceRole, NominationMode } from '../compat/kinds';
 import type { CompatProfile } from '../compat/profile';
-import type { Net } from '../net/types';
+import type { Net, StreamSocket } from '../net/types';
 import type { RetransmitConfig, StunMessage } from '../stun';
 import type { BaseSocket } from './base-socket';
-import type { Candidate } from './candidate';
+import type { Candidate, CandidateTransport } from './candidate';
 import { makeRemoteCandidate, type RemoteCandidateInput } from './candidate-factory';
 import { CheckList, type CheckListEvent, type ScheduledCheck } from './checklist';
 import { checkRequestSpec, encodeCheckSuccess, encodeRejection, encodeRoleConflict, interpretCheckResponse, validateCheckRequest } from './checks';
@@ -20,6 +20,7 @@ import { gatherCandidates, type GatherEvent, type GatherResult, type RelayServer
 import type { InterfaceFilter } from './gather/interfaces';
 import type { CandidatePair, PairView } from './pair';
 import { otherRole, randomTieBreaker, resolveRoleConflict, resolveRoleConflictResponse } from './role';
+import { StreamBase, streamRetransmit } from './stream-base';
 
 /**
  * How checks are run and a path chosen (PROTOCOLS.md §4):
@@ -69,6 +70,10 @@ export interface IceAgentOptions {
   readonly relays?: readonly RelayServerConfig[];
   /** Which local candidates take part in checks (`relay-only` forces the relay, as a test would). */
   readonly policy?: GatherPolicy;
+  /** Gather host TCP candidates too, passive and active (RFC 6544). Default false. */
+  readonly tcp?: boolean;
+  /** Transports towards the peer that take part in checks (`['tcp']` for ICE-TCP alone). Default both. */
+  readonly transports?: readonly CandidateTransport[];
   /** Pacing Ta (RFC 8445 §14.2) between checks; the `lync` strategy sends every due check at each tick. */
   readonly taMs?: number;
   readonly nomination?: Exclude<NominationMode, 'implicit'>;
@@ -102,6 +107,9 @@ interface Selection {
 
 const DEFAULT_CHECK_RETRANSMIT: Partial<RetransmitConfig> = { rtoMs: 250, rc: 5, rm: 8 };
 
+/** Connections a passive TCP candidate keeps at once (anyone may connect to a listening port). */
+const MAX_CONNECTIONS_PER_CANDIDATE = 16;
+
 /**
  * An ICE agent for one audio stream: gathers, pairs, checks, nominates, and keeps a selected
  * pair per component that the data path follows. Every step is an event (candidate, check, valid,
@@ -117,6 +125,11 @@ export class IceAgent {
   private readonly checklist: CheckList;
   private readonly bases = new Map<string, BaseSocket>();
   private readonly candidateOfBase = new Map<BaseSocket, Candidate>();
+  /** ICE-TCP: the connection of each TCP pair, by pair id (RFC 6544 §7: the connection is the pair). */
+  private readonly streams = new Map<string, StreamBase>();
+  private readonly connecting = new Map<string, Promise<StreamBase>>();
+  /** Every ICE-TCP connection we opened or accepted, bound to a pair or not yet. */
+  private readonly streamBases = new Set<StreamBase>();
   private readonly subscriptions: Disposable[] = [];
   private readonly selection = new Map<number, Selection>();
   private readonly consentTimers = new Map<number, TimerHandle>();
@@ -199,6 +212,7 @@ export class IceAgent {
   async gather(): Promise<GatherResult> {
     this.fsm.transition('gathering', 'gather started');
     const policy = this.opts.policy ?? 'all';
+    const transports = this.opts.transports ?? ['udp', 'tcp'];
     const result = await gatherCandidates({
       net: this.opts.net,
       clock: this.opts.clock,
@@ -206,6 +220,8 @@ export class IceAgent {
       foundations: this.foundations,
       components: this.components,
       ...(this.opts.interfaces ? { interfaces: this.opts.interfaces } : {}),
+      udp: transports.includes('udp'),
+      tcp: (this.opts.tcp ?? false) && transports.includes('tcp') && policy !== 'relay-only',
       stunServers: policy === 'all' ? (this.opts.stunServers ?? []) : [],
       relays: policy === 'host-only' ? [] : (this.opts.relays ?? []),
       reflexiveFromRelays: policy === 'all',
@@ -215,7 +231,7 @@ export class IceAgent {
       onEvent: (e) => this.emit(e),
     });
     if (this.fsm.is('closed')) {
-      await Promise.all([...result.bases.values()].map((b) => b.close()));
+      await Promise.all([...result.bases.values(), ...result.listeners.values()].map((b) => b.close()));
       throw new MediapathError('CLOSED', 'agent closed while gathering', { layer: 'ice' });
     }
     this.gathered = result;
@@ -230,7 +246,11 @@ export class IceAgent {
       );
       if (c.type === 'relay') this.subscriptions.push(base.socket.onError((e) => this.onRelayError(base, e)));
     }
-    const usable = result.candidates.filter((c) => policy !== 'relay-only' || c.type === 'relay');
+    for (const [id, server] of result.listeners) {
+      const c = result.candidates.find((x) => x.id === id);
+      if (c) this.subscriptions.push(server.onConnection((stream) => this.onAccepted(c, stream)));
+    }
+    const usable = result.candidates.filter((c) => (policy !== 'relay-only' || c.type === 'relay') && transports.includes(c.transport));
     this.checklist.addLocalCandidates(usable);
     this.fsm.transition('gathered', `${result.candidates.length} candidates`);
     return result;
@@ -290,6 +310,91 @@ export class IceAgent {
     return this.bases.get(formatAddress(c.base));
   }
 
+  /** The base a pair sends on: its local candidate's socket, or for ICE-TCP the pair's connection. */
+  private baseForPair(pair: CandidatePair): BaseSocket | undefined {
+    if (pair.local.transport !== 'tcp') return this.baseFor(pair.local);
+    // A valid pair built from another pair's check uses that pair's connection (RFC 8445 §7.2.5.3.2).
+    return this.openStream(pair.id) ?? this.openStream(pair.generating.id);
+  }
+
+  private openStream(key: string): StreamBase | undefined {
+    const s = this.streams.get(key);
+    return s && !s.closed ? s : undefined;
+  }
+
+  /**
+   * RFC 6544 §7.1: a check on a TCP pair goes on the pair's connection. An active local candidate
+   * opens it (from its own IP, any port) when the pair's first check is due and keeps it for later
+   * checks, nomination, consent and media; a passive one only answers on connections the peer
+   * opened, so without one its check cannot be sent.
+   */
+  private streamFor(pair: CandidatePair): Promise<StreamBase> {
+    const open = this.openStream(pair.id);
+    if (open) return Promise.resolve(open);
+    const pending = this.connecting.get(pair.id);
+    if (pending) return pending;
+    if (pair.local.tcpType !== 'active') {
+      const why = pair.local.tcpType === 'passive' ? 'passive candidate: no connection from the peer' : `tcptype ${pair.local.tcpType ?? '?'} not supported`;
+      return Promise.reject(new MediapathError('ICE_CHECK_FAILED', why, { layer: 'ice', peer: pair.remote.address }));
+    }
+    const retransmit = streamRetransmit({ ...DEFAULT_CHECK_RETRANSMIT, ...this.opts.checkRetransmit });
+    const p = this.opts.net
+      .connectTcp(pair.remote.address, { local: { ip: pair.local.base.ip, port: 0 }, ...(retransmit.reliableTimeoutMs !== undefined ? { timeoutMs: retransmit.reliableTimeoutMs } : {}) })
+      .then((stream) => {
+        const base = this.onStreamUp(pair.local, stream);
+        if (this.fsm.is('closed')) throw new MediapathError('CLOSED', 'agent closed while connecting', { layer: 'ice' });
+        this.streams.set(pair.id, base);
+        return base;
+      })
+      .finally(() => this.connecting.delete(pair.id));
+    this.connecting.set(pair.id, p);
+    return p;
+  }
+
+  /** RFC 6544 §7.2: a connection to a passive candidate; its first check binds it to a pair. */
+  private onAccepted(local: Candidate, stream: StreamSocket): void {
+    const perCandidate = [...this.streamBases].filter((b) => this.candidateOfBase.get(b) === local).length;
+    if (perCandidate >= MAX_CONNECTIONS_PER_CANDIDATE) {
+      void stream.close(); // a flood of connections must not grow without bound
+      return;
+    }
+    this.onStreamUp(local, stream);
+  }
+
+  /** Wraps a new connection (opened or accepted) as a base of `local`; when closed, its pairs lose it. */
+  private onStreamUp(local: Candidate, stream: StreamSocket): StreamBase {
+    const base = new StreamBase(stream, this.opts.clock, { retransmit: { ...DEFAULT_CHECK_RETRANSMIT, ...this.opts.checkRetransmit }, random: this.opts.random });
+    this.streamBases.add(base);
+    if (this.fsm.is('closed')) {
+      void base.close();
+      return base;
+    }
+    this.candidateOfBase.set(base, local);
+    const subs = [
+      base.onRequest((msg, from) => this.onIncomingRequest(base, msg, from)),
+      base.onData((bytes, from) => this.events.emit('data', { component: local.component, bytes, from })),
+    ];
+    base.onClose((error) => {
+      for (const d of subs) d.dispose();
+      this.candidateOfBase.delete(base);
+      this.streamBases.delete(base);
+      for (const [id, b] of this.streams) if (b === base) this.streams.delete(id);
+      if (!this.fsm.is('closed')) this.onStreamLost(base, error?.message ?? 'TCP connection closed');
+    });
+    return base;
+  }
+
+  /** A pair whose connection closed cannot carry anything: as when a relay dies, fall back. */
+  private onStreamLost(base: StreamBase, why: string): void {
+    for (const component of this.components) {
+      const sel = this.selection.get(component);
+      if (sel && sel.pair.local.transport === 'tcp' && !this.baseForPair(sel.pair)) this.loseConsent(component, sel.pair, why, 'consent-lost');
+    }
+    for (const p of this.checklist.validList) {
+      if (p.local.transport === 'tcp' && p.is('succeeded') && !this.baseForPair(p)) this.checklist.markFailed(p, `TCP connection ${formatAddress(base.local)} → ${formatAddress(base.remote)} closed: ${why}`);
+    }
+  }
+
   private track<T>(p: Promise<T>): void {
     const q = p.finally(() => this.inFlight.delete(q));
     this.inFlight.add(q);
@@ -297,9 +402,10 @@ export class IceAgent {
 
   private sendCheck(s: ScheduledCheck): void {
     const pair = s.pair;
-    const base = this.baseFor(pair.local);
+    const tcp = pair.local.transport === 'tcp';
+    const base = tcp ? undefined : this.baseFor(pair.local);
     const remote = this.remote;
-    if (!base || !remote) {
+    if ((!tcp && !base) || !remote) {
       this.checklist.onCheckFailure(pair, 'no socket for the local candidate');
       return;
     }
@@ -315,10 +421,13 @@ export class IceAgent {
       component: pair.component,
       localFoundation: pair.local.foundation,
     });
-    const started = this.opts.clock.now();
+    let started = this.opts.clock.now();
+    const request = (b: BaseSocket) => {
+      started = this.opts.clock.now(); // over TCP the RTT starts once the connection is up
+      return b.stun.request(spec.method, spec.attributes, pair.remote.address, { integrityKey: spec.integrityKey, fingerprint: spec.fingerprint });
+    };
     this.track(
-      base.stun
-        .request(spec.method, spec.attributes, pair.remote.address, { integrityKey: spec.integrityKey, fingerprint: spec.fingerprint })
+      (base ? request(base) : this.streamFor(pair).then(request))
         .then(
           (res) => {
             if (this.fsm.is('closed')) return;
@@ -377,7 +486,9 @@ export class IceAgent {
     if (decision === 'switch-role') this.switchRole('role conflict in an incoming check: we lost the tie-break');
     base.send(encodeCheckSuccess(this.opts.profile, { transactionId: msg.transactionId, source: from, localPassword: this.local.pwd, component: local.component }), from);
     if (!this.remote || !this.checklist.isStarted) return; // answered; pairs come once we know the peer
-    this.checklist.onIncomingCheck(local, from, { ...(v.value.priority !== undefined ? { priority: v.value.priority } : {}), useCandidate: v.value.useCandidate });
+    const incoming = this.checklist.onIncomingCheck(local, from, { ...(v.value.priority !== undefined ? { priority: v.value.priority } : {}), useCandidate: v.value.useCandidate });
+    // RFC 6544 §7.2: the triggered check goes back on the connection the request came on.
+    if (base instanceof StreamBase) this.streams.set(incoming.pair.id, base);
     this.schedulePace();
     this.afterCheckOutcome();
   }
@@ -480,7 +591,7 @@ export class IceAgent {
     const remote = this.remote;
     if (!sel || !remote || this.fsm.is('closed')) return;
     const pair = sel.pair;
-    const base = this.baseFor(pair.local);
+    const base = this.baseForPair(pair);
     if (!base) return;
     const timeout = this.opts.consentTimeoutMs ?? 30_000;
     if (this.opts.clock.now() - (this.lastConsent.get(component) ?? 0) >= timeout) {
@@ -541,7 +652,7 @@ export class IceAgent {
   send(component: number, bytes: Uint8Array): boolean {
     const sel = this.selection.get(component);
     if (!sel) return false;
-    const base = this.baseFor(sel.pair.local);
+    const base = this.baseForPair(sel.pair);
     if (!base) return false;
     base.send(bytes, sel.pair.remote.address);
     return true;
@@ -561,8 +672,10 @@ export class IceAgent {
     this.consentTimers.clear();
     for (const s of this.subscriptions) s.dispose();
     const bases = new Set([...(this.gathered?.bases.values() ?? [])]);
-    await Promise.all([...bases].map((b) => b.close()));
+    await Promise.all([...bases, ...this.streamBases, ...(this.gathered?.listeners.values() ?? [])].map((b) => b.close()));
     await Promise.allSettled([...this.inFlight]);
+    // A connection that came up while closing closes itself (onStreamUp); wait for those too.
+    await Promise.all([...this.streamBases].map((b) => b.close()));
     this.events.removeAll();
   }
 }

@@ -4,7 +4,7 @@ import type { Clock } from '../../common/clock';
 import { MediapathError, toErrorInfo, type ErrorInfo } from '../../common/errors';
 import type { RandomSource } from '../../common/random';
 import type { CompatProfile } from '../../compat/profile';
-import type { Net, TlsOptions } from '../../net/types';
+import type { Net, StreamServer, TlsOptions } from '../../net/types';
 import { Attr, Method, addressAttribute, type RetransmitConfig } from '../../stun';
 import { TurnAllocation, type TurnCredentials } from '../../turn';
 import { BaseSocket } from '../base-socket';
@@ -13,6 +13,9 @@ import { makeLocalCandidate } from '../candidate-factory';
 import type { FoundationRegistry } from '../foundation';
 import { rankLocalAddresses } from '../address-order';
 import { selectInterfaces, type InterfaceFilter } from './interfaces';
+
+/** RFC 6544 §4.5: an active TCP candidate is written with the discard port; it never listens. */
+export const TCP_ACTIVE_PORT = 9;
 
 export interface StunServerConfig {
   readonly address: TransportAddress;
@@ -34,6 +37,10 @@ export interface GatherOptions {
   /** [1] with rtcp-mux, [1, 2] without. */
   readonly components: readonly number[];
   readonly interfaces?: InterfaceFilter;
+  /** Host UDP candidates (and the srflx learnt through them). Default true. */
+  readonly udp?: boolean;
+  /** Host TCP candidates (RFC 6544 §5.1): a passive (listening) and an active one per address and component. Default false. */
+  readonly tcp?: boolean;
   readonly stunServers?: readonly StunServerConfig[];
   readonly relays?: readonly RelayServerConfig[];
   /** Ask each relay for our reflexive address too (a TURN server answers Binding). Default true. */
@@ -74,8 +81,13 @@ export interface GatherSummary {
 
 export interface GatherResult {
   readonly candidates: Candidate[];
-  /** The socket behind each local candidate id that owns one (host and relay candidates). */
+  /** The socket behind each local candidate id that owns one (host UDP and relay candidates). */
   readonly bases: Map<string, BaseSocket>;
+  /**
+   * The listening socket behind each passive TCP host candidate id. An active TCP candidate has
+   * none: its connections are opened per pair when the pair is checked (RFC 6544 §7.1).
+   */
+  readonly listeners: Map<string, StreamServer>;
   readonly steps: GatherStep[];
   readonly summary: GatherSummary;
 }
@@ -91,6 +103,7 @@ export async function gatherCandidates(o: GatherOptions): Promise<GatherResult> 
   const t0 = o.clock.now();
   const candidates: Candidate[] = [];
   const bases = new Map<string, BaseSocket>();
+  const listeners = new Map<string, StreamServer>();
   const steps: GatherStep[] = [];
   const emit = (e: GatherEvent): void => o.onEvent?.(e);
   const add = (c: Candidate, base?: BaseSocket): void => {
@@ -110,7 +123,7 @@ export async function gatherCandidates(o: GatherOptions): Promise<GatherResult> 
   const ranked = rankLocalAddresses(selectInterfaces(o.net.interfaces(), o.interfaces).map((i) => ({ ip: i.address, interfaceName: i.name })));
   const hosts: Array<{ candidate: Candidate; base: BaseSocket }> = [];
   for (const addr of ranked) {
-    for (const component of o.components) {
+    for (const component of o.udp === false ? [] : o.components) {
       const started = o.clock.now();
       try {
         const sock = await o.net.bindUdp({ ip: addr.ip, port: 0 });
@@ -128,6 +141,24 @@ export async function gatherCandidates(o: GatherOptions): Promise<GatherResult> 
       } catch (e) {
         step({ kind: 'host', component, base: addr.ip, state: 'failed', ms: o.clock.now() - started, reason: toErrorInfo(e).message, error: toErrorInfo(e) });
       }
+    }
+  }
+
+  // Host TCP candidates (RFC 6544 §5.1): a listening socket for the passive one; the active one
+  // gets its connections later, so it is an address with the discard port (RFC 6544 §4.5).
+  for (const addr of o.tcp ? ranked : []) {
+    for (const component of o.components) {
+      const started = o.clock.now();
+      const common = { type: 'host' as const, component, transport: 'tcp' as const, index: addr.rank, ...(addr.interfaceName ? { interfaceName: addr.interfaceName } : {}) };
+      try {
+        const server = await o.net.listenTcp({ ip: addr.ip, port: 0 });
+        const c = makeLocalCandidate(o.profile, o.foundations, { ...common, tcpType: 'passive', address: server.local });
+        listeners.set(c.id, server);
+        add(c);
+      } catch (e) {
+        step({ kind: 'host', protocol: 'tcp', component, base: addr.ip, state: 'failed', ms: o.clock.now() - started, reason: toErrorInfo(e).message, error: toErrorInfo(e) });
+      }
+      add(makeLocalCandidate(o.profile, o.foundations, { ...common, tcpType: 'active', address: { ip: addr.ip, port: TCP_ACTIVE_PORT } }));
     }
   }
 
@@ -208,5 +239,5 @@ export async function gatherCandidates(o: GatherOptions): Promise<GatherResult> 
   for (const c of candidates) byType[c.type] = (byType[c.type] ?? 0) + 1;
   const summary: GatherSummary = { candidates: candidates.length, byType, failed: steps.filter((s) => s.state === 'failed').length, ms: o.clock.now() - t0 };
   emit({ type: 'gather.done', at: o.clock.now(), summary });
-  return { candidates, bases, steps, summary };
+  return { candidates, bases, listeners, steps, summary };
 }
