@@ -100,3 +100,18 @@ describe.each(['lync', 'rfc8445'] as const)('ICE on loopback, %s strategy', (str
     }
   });
 });
+
+describe('ICE on IPv6 loopback', () => {
+  it('gathers IPv6 host candidates and connects over ::1', async () => {
+    const { a, b } = await connectPair('lync', { policy: 'host-only', interfaces: { allowLoopback: true, include: ['::1/128'], families: [6] } });
+    try {
+      expect(a.state).toBe('completed');
+      const sel = a.selectedPair(1)!;
+      expect(sel.local.address.ip).toBe('::1');
+      expect(sel.remote.address.ip).toBe('::1');
+      expect(await exchange(a, b)).toBe('rtp-ish payload');
+    } finally {
+      await Promise.all([a.close(), b.close()]);
+    }
+  });
+});
