@@ -410,17 +410,7 @@ export class IceAgent {
       return;
     }
     const nominate = s.nominate || (this.opts.nomination === 'aggressive' && this.role === 'controlling');
-    const spec = checkRequestSpec(this.opts.profile, {
-      localUfrag: this.local.ufrag,
-      remoteUfrag: remote.ufrag,
-      remotePassword: remote.pwd,
-      role: this.role,
-      tieBreaker: this.tieBreaker,
-      priority: s.priority,
-      nominate,
-      component: pair.component,
-      localFoundation: pair.local.foundation,
-    });
+    const spec = this.checkSpec(remote, pair, s.priority, nominate);
     let started = this.opts.clock.now();
     const request = (b: BaseSocket) => {
       started = this.opts.clock.now(); // over TCP the RTT starts once the connection is up
@@ -460,6 +450,21 @@ export class IceAgent {
           },
         ),
     );
+  }
+
+  /** A connectivity check (or consent check) on `pair`, signed with the peer's password. */
+  private checkSpec(remote: { ufrag: string; pwd: string }, pair: CandidatePair, priority: number, nominate: boolean) {
+    return checkRequestSpec(this.opts.profile, {
+      localUfrag: this.local.ufrag,
+      remoteUfrag: remote.ufrag,
+      remotePassword: remote.pwd,
+      role: this.role,
+      tieBreaker: this.tieBreaker,
+      priority,
+      nominate,
+      component: pair.component,
+      localFoundation: pair.local.foundation,
+    });
   }
 
   private switchRole(reason: string): void {
@@ -598,17 +603,7 @@ export class IceAgent {
       this.loseConsent(component, pair, `no consent response for ${timeout} ms`, 'consent-lost');
       return;
     }
-    const spec = checkRequestSpec(this.opts.profile, {
-      localUfrag: this.local.ufrag,
-      remoteUfrag: remote.ufrag,
-      remotePassword: remote.pwd,
-      role: this.role,
-      tieBreaker: this.tieBreaker,
-      priority: pair.local.priority,
-      nominate: false,
-      component,
-      localFoundation: pair.local.foundation,
-    });
+    const spec = this.checkSpec(remote, pair, pair.local.priority, false);
     const started = this.opts.clock.now();
     // A consent check is one transaction with a short bound; the next one is scheduled anyway.
     this.track(

@@ -87,3 +87,17 @@ export function makeRemoteCandidate(input: RemoteCandidateInput): Candidate {
     ...(input.ufrag ? { ufrag: input.ufrag } : {}),
   };
 }
+
+/** What the peer learns of one of our candidates (what SDP carries): the input to makeRemoteCandidate. */
+export function remoteInputOf(c: Candidate): RemoteCandidateInput {
+  return {
+    foundation: c.foundation,
+    component: c.component,
+    transport: c.transport,
+    ...(c.tcpType ? { tcpType: c.tcpType } : {}),
+    type: c.type,
+    address: c.address,
+    priority: c.priority,
+    ...(c.related ? { related: c.related } : {}),
+  };
+}

@@ -5,7 +5,7 @@ import { SeededRandom } from '../common/random';
 import { lyncIce2Profile, rfc8445Profile } from '../compat';
 import { IceAgent, type IceEvent, type IceStrategy, type PathChangeReason } from '../ice/agent';
 import { toCandidateView, type Candidate, type CandidateView } from '../ice/candidate';
-import type { RemoteCandidateInput } from '../ice/candidate-factory';
+import { remoteInputOf, type RemoteCandidateInput } from '../ice/candidate-factory';
 import type { PairView } from '../ice/pair';
 import { VirtualNetwork, firewallPresets, type ImpairmentSpec, type VirtualHost, type NatPreset } from '../net/virtual';
 import { longTermCredentials } from '../turn';
@@ -97,16 +97,7 @@ function pairLabel(p: PairView | undefined): string | null {
 }
 
 function remoteOf(cands: readonly Candidate[]): RemoteCandidateInput[] {
-  return cands.map((c) => ({
-    foundation: c.foundation,
-    component: c.component,
-    transport: c.transport,
-    ...(c.tcpType ? { tcpType: c.tcpType } : {}),
-    type: c.type,
-    address: c.address,
-    priority: c.priority,
-    ...(c.related ? { related: c.related } : {}),
-  }));
+  return cands.map(remoteInputOf);
 }
 
 interface World {

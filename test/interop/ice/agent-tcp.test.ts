@@ -5,6 +5,7 @@ import { NodeNet } from '../../../main/net/node/node-net';
 import { lyncIce2Profile, rfc8445Profile } from '../../../main/compat';
 import { IceAgent, type IceAgentOptions, type IceEvent, type IceStrategy } from '../../../main/ice/agent';
 import { transportLabel, type Candidate } from '../../../main/ice/candidate';
+import { remoteInputOf } from '../../../main/ice/candidate-factory';
 
 // ICE-TCP (RFC 6544) between two agents on real loopback sockets: host TCP candidates alone,
 // then mixed with host UDP ones.
@@ -17,16 +18,7 @@ afterAll(() => {
 });
 
 function remoteOf(cands: readonly Candidate[]) {
-  return cands.map((c) => ({
-    foundation: c.foundation,
-    component: c.component,
-    transport: c.transport,
-    ...(c.tcpType ? { tcpType: c.tcpType } : {}),
-    type: c.type,
-    address: c.address,
-    priority: c.priority,
-    ...(c.related ? { related: c.related } : {}),
-  }));
+  return cands.map(remoteInputOf);
 }
 
 async function connectPair(strategy: IceStrategy, extra: Partial<IceAgentOptions>) {

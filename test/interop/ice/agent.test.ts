@@ -5,6 +5,7 @@ import { NodeNet } from '../../../main/net/node/node-net';
 import { lyncIce2Profile, rfc8445Profile } from '../../../main/compat';
 import { IceAgent, type IceAgentOptions, type IceEvent, type IceStrategy } from '../../../main/ice/agent';
 import type { Candidate } from '../../../main/ice/candidate';
+import { remoteInputOf } from '../../../main/ice/candidate-factory';
 import { longTermCredentials } from '../../../main/turn';
 import { startLongTermCoturn, stopAllCoturn, type LabCoturn } from '../../support/coturn-harness';
 
@@ -24,16 +25,7 @@ afterAll(async () => {
 });
 
 function remoteOf(cands: readonly Candidate[]) {
-  return cands.map((c) => ({
-    foundation: c.foundation,
-    component: c.component,
-    transport: c.transport,
-    ...(c.tcpType ? { tcpType: c.tcpType } : {}),
-    type: c.type,
-    address: c.address,
-    priority: c.priority,
-    ...(c.related ? { related: c.related } : {}),
-  }));
+  return cands.map(remoteInputOf);
 }
 
 async function connectPair(strategy: IceStrategy, extra: Partial<IceAgentOptions>) {
