@@ -122,6 +122,27 @@ function site(net: VirtualNetwork, name: string, cidr: string, natIp: string, na
   });
 }
 
+interface SiteSpec {
+  readonly lan: string;
+  readonly cidr: string;
+  readonly natIp: string;
+  readonly nat: NatPreset;
+  /** The phone's address on the site's LAN. */
+  readonly host: string;
+  readonly dropUdp?: boolean;
+}
+
+const corp = (nat: NatPreset, extra: Partial<SiteSpec> = {}): SiteSpec => ({ lan: 'corp', cidr: '10.1.0.0/24', natIp: '198.51.100.1', nat, host: '10.1.0.11', ...extra });
+const home = (nat: NatPreset, extra: Partial<SiteSpec> = {}): SiteSpec => ({ lan: 'home', cidr: '192.168.1.0/24', natIp: '198.51.100.2', nat, host: '192.168.1.12', ...extra });
+
+/** Scenarios with the caller and the callee on two sites, each behind its own NAT. */
+const TWO_SITES: Readonly<Record<Exclude<IceScenarioName, 'inside-inside' | 'promotion' | 'consent-loss'>, readonly [SiteSpec, SiteSpec]>> = {
+  'inside-outside': [corp('port-restricted-cone'), home('port-restricted-cone')],
+  'outside-outside': [home('port-restricted-cone', { lan: 'home-a', natIp: '198.51.100.1', host: '192.168.1.11' }), home('full-cone', { lan: 'home-b', cidr: '192.168.2.0/24', host: '192.168.2.12' })],
+  symmetric: [corp('symmetric', { lan: 'corp-a' }), corp('symmetric', { lan: 'corp-b', cidr: '10.2.0.0/24', natIp: '198.51.100.2', host: '10.2.0.12' })],
+  'udp-blocked': [corp('port-restricted-cone', { dropUdp: true }), home('full-cone')],
+};
+
 async function build(name: IceScenarioName, seed: number, delay: number, hostDelay: number): Promise<World> {
   const clock = new FakeClock();
   const net = new VirtualNetwork({ clock, random: seed });
@@ -149,30 +170,12 @@ async function build(name: IceScenarioName, seed: number, delay: number, hostDel
         stage = (t0) => callee.link().impair([{ match: { peer: '10.1.0.11' }, from: t0 + 3000, loss: 1 }, ...hostRule]);
       }
       break;
-    case 'inside-outside':
-      site(net, 'corp', '10.1.0.0/24', '198.51.100.1', 'port-restricted-cone', delay);
-      site(net, 'home', '192.168.1.0/24', '198.51.100.2', 'port-restricted-cone', delay);
-      caller = net.addHost('caller', { lan: 'corp', ip: '10.1.0.11' });
-      callee = net.addHost('callee', { lan: 'home', ip: '192.168.1.12' });
-      break;
-    case 'outside-outside':
-      site(net, 'home-a', '192.168.1.0/24', '198.51.100.1', 'port-restricted-cone', delay);
-      site(net, 'home-b', '192.168.2.0/24', '198.51.100.2', 'full-cone', delay);
-      caller = net.addHost('caller', { lan: 'home-a', ip: '192.168.1.11' });
-      callee = net.addHost('callee', { lan: 'home-b', ip: '192.168.2.12' });
-      break;
-    case 'symmetric':
-      site(net, 'corp-a', '10.1.0.0/24', '198.51.100.1', 'symmetric', delay);
-      site(net, 'corp-b', '10.2.0.0/24', '198.51.100.2', 'symmetric', delay);
-      caller = net.addHost('caller', { lan: 'corp-a', ip: '10.1.0.11' });
-      callee = net.addHost('callee', { lan: 'corp-b', ip: '10.2.0.12' });
-      break;
-    case 'udp-blocked':
-      site(net, 'corp', '10.1.0.0/24', '198.51.100.1', 'port-restricted-cone', delay, { dropUdp: true });
-      site(net, 'home', '192.168.1.0/24', '198.51.100.2', 'full-cone', delay);
-      caller = net.addHost('caller', { lan: 'corp', ip: '10.1.0.11' });
-      callee = net.addHost('callee', { lan: 'home', ip: '192.168.1.12' });
-      break;
+    default: {
+      const [a, b] = TWO_SITES[name];
+      for (const x of [a, b]) site(net, x.lan, x.cidr, x.natIp, x.nat, delay, { ...(x.dropUdp ? { dropUdp: true } : {}) });
+      caller = net.addHost('caller', { lan: a.lan, ip: a.host });
+      callee = net.addHost('callee', { lan: b.lan, ip: b.host });
+    }
   }
   if (hostRule.length) caller.link().impair(hostRule);
   if (calleeRules.length || hostRule.length) callee.link().impair([...calleeRules, ...hostRule]);
