@@ -54,7 +54,9 @@ export type ErrorCode =
   | 'ICE_CHECK_FAILED'
   | 'ICE_CHECK_ERROR_RESPONSE'
   // sdp offer/answer
-  | 'SDP_NEGOTIATION_FAILED';
+  | 'SDP_NEGOTIATION_FAILED'
+  // mras client: no answer to SERVICE within its bound
+  | 'MRAS_TIMEOUT';
 
 export type Layer =
   | 'common'
