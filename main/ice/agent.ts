@@ -82,6 +82,8 @@ export interface IceAgentOptions {
   /** Retransmission of connectivity checks (and of gathering requests). */
   readonly checkRetransmit?: Partial<RetransmitConfig>;
   readonly gatherRetransmit?: Partial<RetransmitConfig>;
+  /** Bound on connecting to a relay over TCP/TLS during gathering. */
+  readonly connectTimeoutMs?: number;
   /** RFC 7675: a consent check every interval (randomised ±20 %); consent lost after the timeout. */
   readonly consentIntervalMs?: number;
   readonly consentTimeoutMs?: number;
@@ -226,6 +228,7 @@ export class IceAgent {
       relays: policy === 'host-only' ? [] : (this.opts.relays ?? []),
       reflexiveFromRelays: policy === 'all',
       ...(this.opts.gatherRetransmit ? { retransmit: this.opts.gatherRetransmit } : {}),
+      ...(this.opts.connectTimeoutMs !== undefined ? { connectTimeoutMs: this.opts.connectTimeoutMs } : {}),
       baseRetransmit: { ...DEFAULT_CHECK_RETRANSMIT, ...this.opts.checkRetransmit },
       random: this.opts.random,
       onEvent: (e) => this.emit(e),
