@@ -59,6 +59,10 @@ export interface IceScenarioOptions {
   readonly onEvent?: (side: 'caller' | 'callee', e: IceEvent) => void;
   /** Called once checks have started: lets a caller put traffic on the agents' data path. */
   readonly onStarted?: (ctx: { caller: IceAgent; callee: IceAgent; clock: FakeClock }) => void;
+  /** Nomination style of the controlling agent (default regular). */
+  readonly nomination?: 'regular' | 'aggressive';
+  /** Stop the lab TURN server this long after checks start: relays die mid-call. */
+  readonly failRelayAfterMs?: number;
 }
 
 export interface CandidateSummary {
@@ -83,6 +87,8 @@ export interface IceScenarioResult {
   /** Virtual ms from the start of checks to the first usable pair and to the final selected pair. */
   readonly timing: { firstUsableMs: number | null; finalMs: number | null; firstUsableRttMs: number | null; finalRttMs: number | null };
   readonly gather: Array<{ kind: string; server?: string; protocol?: string; state: string; reason?: string }>;
+  /** After teardown: timers still pending on the scenario's clock and sockets still open (both 0). */
+  readonly leftovers: { timers: number; openResources: number };
   readonly error?: ErrorInfo;
 }
 
@@ -243,6 +249,7 @@ export async function runIceScenario(name: IceScenarioName, opts: IceScenarioOpt
     consentIntervalMs: 1000,
     consentTimeoutMs: 4000,
     nominationDelayMs: 2500,
+    ...(opts.nomination ? { nomination: opts.nomination } : {}),
     gatherRetransmit: { rtoMs: 100, rc: 4, rm: 8, reliableTimeoutMs: 3000 },
     connectTimeoutMs: 3000,
   };
@@ -275,6 +282,7 @@ export async function runIceScenario(name: IceScenarioName, opts: IceScenarioOpt
     callee.setRemote({ ufrag: caller.local.ufrag, pwd: caller.local.pwd, candidates: remoteOf(caller.localCandidates) });
     t0 = clock.now();
     world.stage?.(t0);
+    if (opts.failRelayAfterMs !== undefined) clock.setTimeout(() => void world.turn.stop(), opts.failRelayAfterMs);
     caller.start();
     callee.start();
     opts.onStarted?.({ caller, callee, clock });
@@ -293,7 +301,7 @@ export async function runIceScenario(name: IceScenarioName, opts: IceScenarioOpt
     (exp.relayProtocol === undefined || selected.local.type !== 'relay' || selected.local.relayProtocol === exp.relayProtocol) &&
     promoted &&
     consentLost;
-  const result: IceScenarioResult = {
+  const result: Omit<IceScenarioResult, 'leftovers'> = {
     scenario: name,
     strategy,
     seed,
@@ -315,5 +323,5 @@ export async function runIceScenario(name: IceScenarioName, opts: IceScenarioOpt
   await settle(clock, Promise.all([caller.close(), callee.close()]), 10_000);
   await world.turn.stop();
   await world.net.close();
-  return result;
+  return { ...result, leftovers: { timers: clock.pendingTimers(), openResources: world.net.openResources() } };
 }

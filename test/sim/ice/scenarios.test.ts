@@ -83,3 +83,28 @@ describe('data path across path changes', () => {
     }
   });
 });
+
+describe('nomination and failures', () => {
+  it('every run leaves no timers and no open sockets', async () => {
+    for (const name of ['inside-inside', 'symmetric', 'udp-blocked'] as const) {
+      const r = await runIceScenario(name, { strategy: 'lync', seed: 9 });
+      expect(r.leftovers).toEqual({ timers: 0, openResources: 0 });
+    }
+  });
+
+  it.each(['lync', 'rfc8445'] as const)('aggressive nomination (%s) reaches the same paths', async (strategy) => {
+    for (const name of ['inside-inside', 'inside-outside', 'symmetric'] as const) {
+      const r = await runIceScenario(name, { strategy, seed: 4, nomination: 'aggressive' });
+      expect(r.selected?.path, name).toBe(EXPECTED_PATH[name].path);
+    }
+  });
+
+  it('a relay that dies under the selected path is reported as relay-failed', async () => {
+    // UDP is blocked, so the only path is the relay reached over TCP; the TURN server stops at 2 s.
+    const r = await runIceScenario('udp-blocked', { strategy: 'lync', seed: 1, failRelayAfterMs: 2000 });
+    const failed = r.pathChanges.find((c) => c.reason === 'relay-failed');
+    expect(failed?.from).toMatch(/^relay/);
+    expect(failed?.at).toBeGreaterThanOrEqual(2000);
+    expect(r.leftovers).toEqual({ timers: 0, openResources: 0 });
+  });
+});
