@@ -56,7 +56,9 @@ export type ErrorCode =
   // sdp offer/answer
   | 'SDP_NEGOTIATION_FAILED'
   // mras client: no answer to SERVICE within its bound
-  | 'MRAS_TIMEOUT';
+  | 'MRAS_TIMEOUT'
+  // sip user agent: a request answered with a final non-2xx (the response is in detail.response)
+  | 'SIP_REJECTED';
 
 export type Layer =
   | 'common'
