@@ -58,7 +58,9 @@ export type ErrorCode =
   // mras client: no answer to SERVICE within its bound
   | 'MRAS_TIMEOUT'
   // sip user agent: a request answered with a final non-2xx (the response is in detail.response)
-  | 'SIP_REJECTED';
+  | 'SIP_REJECTED'
+  // session: a saved Timeline (JSON Lines) that does not load
+  | 'TIMELINE_INVALID';
 
 export type Layer =
   | 'common'
