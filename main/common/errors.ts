@@ -60,7 +60,11 @@ export type ErrorCode =
   // sip user agent: a request answered with a final non-2xx (the response is in detail.response)
   | 'SIP_REJECTED'
   // session: a saved Timeline (JSON Lines) that does not load
-  | 'TIMELINE_INVALID';
+  | 'TIMELINE_INVALID'
+  // api: a method the engine does not offer yet, one run at a time, the serve bridge failing to start
+  | 'NOT_IMPLEMENTED'
+  | 'API_BUSY'
+  | 'SERVE_FAILED';
 
 export type Layer =
   | 'common'
@@ -74,7 +78,8 @@ export type Layer =
   | 'media'
   | 'session'
   | 'lab'
-  | 'cli';
+  | 'cli'
+  | 'api';
 
 export interface ErrorDetail {
   readonly layer: Layer;
