@@ -1,0 +1,135 @@
+import type { RandomSource } from '../../common/random';
+import { chooseCodec, frameBytes, timestampIncrement, type CodecChoice, type CodecName } from '../codecs';
+import { clockMsToProbeUs, encodeProbePayload, PROBE_HEADER_BYTES } from '../probe-payload';
+import { encodeRtp } from '../rtp';
+import { randomSsrc, type SsrcRange } from '../ssrc';
+import { writeProbeEpoch } from './probe-epoch';
+
+export interface RtpSenderOptions {
+  readonly random: RandomSource;
+  /** Default PCMU. */
+  readonly codec?: CodecName;
+  /** Packetization, 10–60 ms as the codec allows (default 20). */
+  readonly ptimeMs?: number;
+  /** For a dynamic payload type (Opus), the negotiated number. */
+  readonly payloadType?: number;
+  /** A fixed SSRC; otherwise a random one, inside `ssrcRange` when one was negotiated. */
+  readonly ssrc?: number;
+  /** Lync/SfB `a=x-ssrc-range` ([MS-SDPEXT]): the SSRC is drawn inside it. */
+  readonly ssrcRange?: SsrcRange;
+  /** SSRCs already in use (RFC 3550 §8.2 collision avoidance). */
+  readonly avoidSsrcs?: ReadonlySet<number>;
+}
+
+/** One packet built and not yet counted: counted by `commit` once the path took it. */
+export interface BuiltPacket {
+  readonly bytes: Uint8Array;
+  readonly extSeq: number;
+  readonly sequenceNumber: number;
+  readonly timestamp: number;
+}
+
+/**
+ * The sending half of a synthetic audio stream (RFC 3550 §5.1): random SSRC, random initial
+ * sequence number and timestamp, the timestamp advancing by one frame per packet time whether or
+ * not the packet could be sent (it is media time), the sequence number advancing only for packets
+ * that left (a held-back packet is a silence gap, as with RFC 3551 §4.1 silence suppression, and
+ * the next packet carries the marker bit). The payload is our probe (send time, extended sequence,
+ * path epoch) padded to the codec's frame size, so packet sizes match the imitated codec.
+ */
+export class RtpSender {
+  readonly ssrc: number;
+  readonly choice: CodecChoice;
+  readonly initialSequence: number;
+  readonly initialTimestamp: number;
+  /** Timestamp units per packet. */
+  readonly increment: number;
+  readonly payloadBytes: number;
+  /** Packets that left (RFC 3550 §6.4.1 sender's packet count). */
+  packets = 0;
+  /** Payload octets that left (RFC 3550 §6.4.1 sender's octet count). */
+  octets = 0;
+  /** Packets not sent because the path could not carry them. */
+  heldBack = 0;
+  private marker = true;
+  private epoch = 0;
+  private epochIndex = 0;
+  private epochFirstExtSeq = 0;
+  private originMs = 0;
+
+  constructor(opts: RtpSenderOptions) {
+    this.choice = chooseCodec(opts.codec ?? 'PCMU', opts.ptimeMs, opts.payloadType);
+    this.ssrc = opts.ssrc ?? randomSsrc(opts.random, opts.ssrcRange, opts.avoidSsrcs);
+    this.initialSequence = opts.random.int(0x10000);
+    this.initialTimestamp = (opts.random.int(0x10000) * 0x10000 + opts.random.int(0x10000)) >>> 0;
+    this.increment = timestampIncrement(this.choice.codec, this.choice.ptimeMs);
+    this.payloadBytes = Math.max(PROBE_HEADER_BYTES, frameBytes(this.choice.codec, this.choice.ptimeMs));
+  }
+
+  get ptimeMs(): number {
+    return this.choice.ptimeMs;
+  }
+
+  get clockRate(): number {
+    return this.choice.codec.clockRate;
+  }
+
+  /** The path epoch packets are stamped with now. */
+  get currentEpoch(): number {
+    return this.epoch;
+  }
+
+  /** Extended sequence number (probe numbering) of the first packet of the current epoch. */
+  get currentEpochFirstExtSeq(): number {
+    return this.epochFirstExtSeq;
+  }
+
+  /** The clock time of frame 0 (the stream's media origin), for the SR's RTP timestamp. */
+  setOrigin(originMs: number): void {
+    this.originMs = originMs;
+  }
+
+  /** Packets from now on belong to a new path epoch. */
+  nextEpoch(): number {
+    this.epoch++;
+    this.epochIndex = 0;
+    this.epochFirstExtSeq = this.packets;
+    return this.epoch;
+  }
+
+  /** RTP timestamp of frame `frameIndex` (RFC 3550 §5.1: the sampling instant, modulo 2^32). */
+  timestampOf(frameIndex: number): number {
+    return (this.initialTimestamp + ((frameIndex * this.increment) % 0x1_0000_0000)) % 0x1_0000_0000;
+  }
+
+  /** RTP timestamp of clock time `ms` on the media clock (RFC 3550 §6.4.1, the SR's RTP time). */
+  rtpTimestampAt(ms: number): number {
+    const units = Math.round(((ms - this.originMs) * this.clockRate) / 1000);
+    return (((this.initialTimestamp + units) % 0x1_0000_0000) + 0x1_0000_0000) % 0x1_0000_0000;
+  }
+
+  /** Builds the packet of frame `frameIndex`, stamped with the actual send time. */
+  build(frameIndex: number, sendTimeMs: number): BuiltPacket {
+    const extSeq = this.packets;
+    const payload = encodeProbePayload({ sendTimeUs: clockMsToProbeUs(sendTimeMs), extSeq }, this.payloadBytes, this.choice.codec.fillByte);
+    writeProbeEpoch(payload, { epoch: this.epoch, index: this.epochIndex });
+    const sequenceNumber = (this.initialSequence + extSeq) & 0xffff;
+    const timestamp = this.timestampOf(frameIndex);
+    const bytes = encodeRtp({ marker: this.marker, payloadType: this.choice.payloadType, sequenceNumber, timestamp, ssrc: this.ssrc, payload });
+    return { bytes, extSeq, sequenceNumber, timestamp };
+  }
+
+  /** The path took the packet: count it. */
+  commit(p: BuiltPacket): void {
+    this.packets++;
+    this.octets += p.bytes.length - 12;
+    this.epochIndex++;
+    this.marker = false;
+  }
+
+  /** The path could not take it: nothing is counted, and the next packet starts a talkspurt. */
+  holdBack(): void {
+    this.heldBack++;
+    this.marker = true;
+  }
+}

@@ -1,0 +1,266 @@
+import type { JitterBufferConfig } from '../jitter-buffer';
+import type { NtpTime } from '../ntp';
+import { decodeProbePayload, type ProbePayload } from '../probe-payload';
+import { ReceiverStats, type ArrivalVerdict, type IntervalStats } from '../receiver-stats';
+import type { ReportBlock } from '../rtcp';
+import type { RtpPacket } from '../rtp';
+import { epochStart, readProbeEpoch, unwrapEpoch } from './probe-epoch';
+import { streamFigures, type StreamFigures } from './quality';
+import { TransitJitter } from './transit-jitter';
+
+export interface StreamReceiverOptions {
+  /** RTP clock rate of the negotiated codec. */
+  readonly clockRate: number;
+  readonly ptimeMs: number;
+  readonly jitterBuffer?: JitterBufferConfig;
+  /** RFC 3611 §4.7.2 Gmin (default 16). */
+  readonly gmin?: number;
+  /** Sender path epochs tracked at most (default 256); later ones fold into the last. */
+  readonly maxEpochs?: number;
+}
+
+/** The packets of one sender path epoch, as this receiver got them. */
+export interface ReceiveEpochReport {
+  /** The sender's epoch number; for `unseen` entries, the first of the epochs it covers. */
+  readonly epoch: number;
+  /** Epochs of which no packet arrived at all: their packets are all lost, counted here. */
+  readonly unseen: boolean;
+  /** Epochs this entry covers (more than 1 only for unseen runs). */
+  readonly epochs: number;
+  /** The sender's numbering (probe extended sequence) of the first and last packet of the epoch. */
+  readonly firstExtSeq: number;
+  readonly lastExtSeq: number;
+  /** False when the epoch's end could not be learnt (its last packets may be missing from `expected`). */
+  readonly endKnown: boolean;
+  readonly firstArrivalMs?: number;
+  readonly lastArrivalMs?: number;
+  readonly figures: StreamFigures;
+}
+
+class EpochReception {
+  readonly stats: ReceiverStats;
+  readonly net = new TransitJitter();
+  firstExtSeq = Infinity;
+  maxExtSeq = -1;
+  firstArrivalMs = Infinity;
+  lastArrivalMs = -Infinity;
+
+  constructor(
+    readonly epoch: number,
+    ssrc: number,
+    opts: StreamReceiverOptions,
+  ) {
+    // A fresh tracker per epoch, already past probation (the source is known), whose origin is
+    // the epoch's first packet: the probe handed to it carries the index inside the epoch.
+    this.stats = new ReceiverStats({
+      ssrc,
+      clockRate: opts.clockRate,
+      packetDurationMs: opts.ptimeMs,
+      minSequential: 1,
+      ...(opts.jitterBuffer ? { jitterBuffer: opts.jitterBuffer } : {}),
+      ...(opts.gmin !== undefined ? { gmin: opts.gmin } : {}),
+    });
+  }
+}
+
+/**
+ * The receiving half of a synthetic stream: everything ReceiverStats measures about the one
+ * source it locks onto (the first SSRC heard), plus what only our own probe payload allows —
+ * jitter without the sender's pacing error, the packets lost after the last arrival (from the
+ * sender's final packet count), and the split by the sender's path epochs.
+ */
+export class StreamReceiver {
+  private source: ReceiverStats | undefined;
+  private sourceSsrc: number | undefined;
+  private readonly net = new TransitJitter();
+  private readonly epochs = new Map<number, EpochReception>();
+  private highestEpoch = 0;
+  private maxProbeExt = -1;
+  private probes = 0;
+  private finalCount: number | undefined;
+  /** RTP packets of another SSRC than the one locked onto. */
+  foreignPackets = 0;
+
+  constructor(private readonly opts: StreamReceiverOptions) {}
+
+  get ssrc(): number | undefined {
+    return this.sourceSsrc;
+  }
+
+  /** ReceiverStats of the source, once one has been heard. */
+  get stats(): ReceiverStats | undefined {
+    return this.source;
+  }
+
+  /** The sender's final packet count, once its last SR (the one with BYE) arrived. */
+  get finalPacketCount(): number | undefined {
+    return this.finalCount;
+  }
+
+  onRtp(p: RtpPacket, arrivalMs: number): ArrivalVerdict | undefined {
+    if (this.sourceSsrc === undefined) {
+      this.sourceSsrc = p.ssrc;
+      this.source = new ReceiverStats({
+        ssrc: p.ssrc,
+        clockRate: this.opts.clockRate,
+        packetDurationMs: this.opts.ptimeMs,
+        ...(this.opts.jitterBuffer ? { jitterBuffer: this.opts.jitterBuffer } : {}),
+        ...(this.opts.gmin !== undefined ? { gmin: this.opts.gmin } : {}),
+      });
+    } else if (p.ssrc !== this.sourceSsrc) {
+      this.foreignPackets++;
+      return undefined;
+    }
+    const decoded = decodeProbePayload(p.payload);
+    const probe: ProbePayload | undefined = decoded.ok ? decoded.value : undefined;
+    const v = this.source!.onRtp({
+      sequenceNumber: p.sequenceNumber,
+      timestamp: p.timestamp,
+      arrivalMs,
+      payloadBytes: p.payload.length,
+      ...(probe ? { probe } : {}),
+    });
+    if (!probe || v.kind === 'duplicate' || v.kind === 'jump') return v;
+    this.probes++;
+    const transit = arrivalMs - probe.sendTimeUs / 1000;
+    this.net.update(transit);
+    if (probe.extSeq > this.maxProbeExt) this.maxProbeExt = probe.extSeq;
+    const tag = readProbeEpoch(p.payload);
+    if (tag) this.toEpoch(p, probe, tag.epoch, tag.index, arrivalMs, transit);
+    return v;
+  }
+
+  private toEpoch(p: RtpPacket, probe: ProbePayload, wireEpoch: number, index: number, arrivalMs: number, transit: number): void {
+    const epoch = unwrapEpoch(wireEpoch, this.highestEpoch);
+    let e = this.epochs.get(epoch);
+    if (!e) {
+      if (this.epochs.size >= (this.opts.maxEpochs ?? 256)) return;
+      e = new EpochReception(epoch, p.ssrc, this.opts);
+      this.epochs.set(epoch, e);
+      if (epoch > this.highestEpoch) this.highestEpoch = epoch;
+    }
+    e.firstExtSeq = Math.min(e.firstExtSeq, epochStart(probe.extSeq, index));
+    if (probe.extSeq > e.maxExtSeq) e.maxExtSeq = probe.extSeq;
+    if (arrivalMs < e.firstArrivalMs) e.firstArrivalMs = arrivalMs;
+    if (arrivalMs > e.lastArrivalMs) e.lastArrivalMs = arrivalMs;
+    e.net.update(transit);
+    e.stats.onRtp({
+      sequenceNumber: p.sequenceNumber,
+      timestamp: p.timestamp,
+      arrivalMs,
+      payloadBytes: p.payload.length,
+      probe: { sendTimeUs: probe.sendTimeUs, extSeq: index },
+    });
+  }
+
+  /** An SR from the source: for LSR/DLSR, and, when it is the last one (`final`), its packet count. */
+  onSenderReport(ssrc: number, ntp: NtpTime, packetCount: number, arrivalMs: number, final: boolean): void {
+    if (ssrc !== this.sourceSsrc || !this.source) return;
+    this.source.onSenderReport(ntp, arrivalMs);
+    if (final) this.finalCount = packetCount;
+  }
+
+  reportBlock(nowMs: number): ReportBlock | undefined {
+    return this.source?.reportBlock(nowMs);
+  }
+
+  snapshotInterval(nowMs: number): IntervalStats | undefined {
+    return this.source?.snapshotInterval(nowMs);
+  }
+
+  /** Settles every packet still pending (end of stream). */
+  flush(): void {
+    this.source?.flush();
+    for (const e of this.epochs.values()) e.stats.flush();
+  }
+
+  /** Packets the sender counted after the last one that arrived (0 until its final SR is in). */
+  private tailLost(): number {
+    if (this.finalCount === undefined || this.probes === 0) return 0;
+    return Math.max(0, this.finalCount - (this.maxProbeExt + 1));
+  }
+
+  /** Figures since the first packet, or undefined before any. */
+  figures(): StreamFigures | undefined {
+    if (!this.source) return undefined;
+    return streamFigures(this.source.totals(), { ...(this.probes > 0 ? { networkJitterMs: this.net.ms } : {}), tailLost: this.tailLost() });
+  }
+
+  /**
+   * Figures per sender path epoch, with every packet the sender numbered in exactly one entry:
+   * an epoch ends where the next one starts; a run of epochs of which nothing arrived is one
+   * `unseen` entry; the last epoch ends at the sender's final count when it is known.
+   */
+  epochReports(): ReceiveEpochReport[] {
+    const seen = [...this.epochs.values()].sort((a, b) => a.epoch - b.epoch);
+    const out: ReceiveEpochReport[] = [];
+    const unseen = (fromEpoch: number, count: number, first: number, last: number): void => {
+      if (last < first) return;
+      const n = last - first + 1;
+      out.push({
+        epoch: fromEpoch,
+        unseen: true,
+        epochs: count,
+        firstExtSeq: first,
+        lastExtSeq: last,
+        endKnown: true,
+        figures: emptyFigures(n),
+      });
+    };
+    let prevEnd = -1;
+    let prevEpoch = -1;
+    seen.forEach((e, i) => {
+      if (e.firstExtSeq > prevEnd + 1) unseen(prevEpoch + 1, e.epoch - prevEpoch - 1, prevEnd + 1, e.firstExtSeq - 1);
+      const next = seen[i + 1];
+      let last: number;
+      let endKnown: boolean;
+      if (next && next.epoch === e.epoch + 1) {
+        last = next.firstExtSeq - 1;
+        endKnown = true;
+      } else if (!next && this.finalCount !== undefined) {
+        last = Math.max(e.maxExtSeq, this.finalCount - 1);
+        endKnown = true;
+      } else {
+        last = e.maxExtSeq;
+        endKnown = false;
+      }
+      const f = e.stats.totals();
+      const tail = Math.max(0, last - e.firstExtSeq + 1 - f.expected);
+      out.push({
+        epoch: e.epoch,
+        unseen: false,
+        epochs: 1,
+        firstExtSeq: e.firstExtSeq,
+        lastExtSeq: last,
+        endKnown,
+        firstArrivalMs: e.firstArrivalMs,
+        lastArrivalMs: e.lastArrivalMs,
+        figures: streamFigures(f, { networkJitterMs: e.net.ms, tailLost: tail }),
+      });
+      prevEnd = last;
+      prevEpoch = e.epoch;
+    });
+    return out;
+  }
+}
+
+function emptyFigures(lost: number): StreamFigures {
+  return {
+    expected: lost,
+    received: 0,
+    lost,
+    lossPct: lost > 0 ? 100 : 0,
+    duplicates: 0,
+    reordered: 0,
+    discarded: 0,
+    discardPct: 0,
+    jitterMs: 0,
+    maxJitterMs: 0,
+    burstDensity: lost > 0 ? 1 : 0,
+    gapDensity: 0,
+    burstDurationMs: 0,
+    gapDurationMs: 0,
+    burstR: 1,
+    jitterBufferMs: 0,
+  };
+}
