@@ -1,17 +1,9 @@
 /**
  * The one contract between the engine and every face of it (preload/IPC, the WebSocket bridge,
- * the renderer). Types only for now; the app issue fills it in.
+ * the renderer): plain-data event and view types, zod schemas for every input, the API
+ * interface and its channel names. May import main/common only (eslint layering).
  */
-import type { ErrorInfo } from '../common/errors';
-import type { Result } from '../common/result';
-
-export type ApiResult<T> = Result<T, ErrorInfo>;
-
-export interface VersionInfo {
-  readonly name: 'mediapath';
-  readonly version: string;
-}
-
-export interface MediapathApi {
-  version(): Promise<ApiResult<VersionInfo>>;
-}
+export * from './views';
+export * from './events';
+export * from './channels';
+export * from './contract';

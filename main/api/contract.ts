@@ -1,0 +1,200 @@
+import { z } from 'zod';
+import type { ErrorInfo } from '../common/errors';
+import type { Result } from '../common/result';
+import type { ApiMethodName } from './channels';
+import type { EngineEvent } from './events';
+
+/**
+ * The one contract (DESIGN.md "IPC contract"): call-style methods that never throw across the
+ * boundary — each resolves to a Result with a coded ErrorInfo — and one event subscription that
+ * carries the Timeline. Every input has a zod schema here; the engine side validates every value
+ * it receives with it before use, whatever carried it (Electron IPC or the WebSocket bridge).
+ */
+
+export type ApiResult<T> = Result<T, ErrorInfo>;
+export type Unsubscribe = () => void;
+
+const text = (max: number) => z.string().max(max);
+const nonEmpty = (max: number) => z.string().min(1).max(max);
+
+export const ICE_STRATEGIES = ['lync', 'rfc8445'] as const;
+export const SIP_TRANSPORTS = ['udp', 'tcp', 'tls'] as const;
+
+// ---- inputs ---------------------------------------------------------------------------------
+
+/** No argument: the wire carries `undefined` (or JSON `null`, which the bridge maps to it). */
+export const noInputSchema = z.undefined();
+
+export const runScenarioInputSchema = z
+  .object({
+    kind: z.literal('ice'),
+    /** A lab ICE scenario name (the engine checks it against its list: SCENARIO_INVALID). */
+    scenario: z.string().regex(/^[a-z][a-z0-9-]{0,63}$/),
+    strategy: z.enum(ICE_STRATEGIES),
+    seed: z.number().int().min(0).max(2 ** 31 - 1),
+  })
+  .strict();
+export type RunScenarioInput = z.infer<typeof runScenarioInputSchema>;
+
+/** `sip:user@domain`, `sips:…`: checked loosely here, exactly by the SIP layer. */
+const sipUri = z.string().regex(/^sips?:[^\s@]+@[^\s@]+$/, 'a SIP URI like sip:alice@example.com');
+/** `host` or `host:port` (IPv6 in brackets). */
+const hostPort = z.string().regex(/^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+)(:\d{1,5})?$/, 'host or host:port');
+
+export const accountSchema = z
+  .object({
+    id: nonEmpty(64),
+    aor: sipUri,
+    registrar: hostPort,
+    transport: z.enum(SIP_TRANSPORTS),
+    username: nonEmpty(256),
+    displayName: text(256).optional(),
+  })
+  .strict();
+export type Account = z.infer<typeof accountSchema>;
+
+export const registerInputSchema = z
+  .object({
+    account: accountSchema,
+    /** Used for this registration only; settings never store it (OS keychain where offered). */
+    password: z.string().max(1024),
+  })
+  .strict();
+export type RegisterInput = z.infer<typeof registerInputSchema>;
+
+export const callInputSchema = z.object({ target: sipUri, accountId: nonEmpty(64).optional() }).strict();
+export type CallInput = z.infer<typeof callInputSchema>;
+
+export const answerInputSchema = z.object({ accountId: nonEmpty(64).optional(), auto: z.boolean().optional() }).strict();
+export type AnswerInput = z.infer<typeof answerInputSchema>;
+
+export const hangupInputSchema = z.object({ callId: nonEmpty(256) }).strict();
+export type HangupInput = z.infer<typeof hangupInputSchema>;
+
+/** A saved run is at most this big; larger files are refused before they are read. */
+export const RUN_FILE_MAX_BYTES = 32 * 1024 * 1024;
+
+export const openRunInputSchema = z.union([
+  z.object({ text: z.string().max(RUN_FILE_MAX_BYTES), name: text(256).optional() }).strict(),
+  z.object({ path: nonEmpty(4096).regex(/\.jsonl$/i, 'a .jsonl file') }).strict(),
+]);
+export type OpenRunInput = z.infer<typeof openRunInputSchema>;
+
+export const exportRunInputSchema = z.object({ format: z.literal('jsonl') }).strict().optional();
+export type ExportRunInput = z.infer<typeof exportRunInputSchema>;
+
+export const settingsSchema = z
+  .object({
+    theme: z.enum(['system', 'light', 'dark']),
+    accounts: z.array(accountSchema).max(16),
+    /** Named thresholds profile for verdicts (issue 6). */
+    thresholdsProfile: z.enum(['client-to-edge', 'edge-to-edge', 'custom']),
+    dialect: z.enum(['rfc8445', 'lync-ice2', 'lync-ice-v6']),
+    /** Interface names or CIDRs to gather on; empty means all. */
+    interfaces: z.array(nonEmpty(64)).max(32),
+    lab: z.object({ scenario: z.string().regex(/^[a-z][a-z0-9-]{0,63}$/), strategy: z.enum(ICE_STRATEGIES), seed: z.number().int().min(0).max(2 ** 31 - 1) }).strict(),
+  })
+  .strict();
+export type Settings = z.infer<typeof settingsSchema>;
+
+export const DEFAULT_SETTINGS: Settings = {
+  theme: 'system',
+  accounts: [],
+  thresholdsProfile: 'client-to-edge',
+  dialect: 'lync-ice2',
+  interfaces: [],
+  lab: { scenario: 'promotion', strategy: 'lync', seed: 1 },
+};
+
+// ---- outputs --------------------------------------------------------------------------------
+
+export interface VersionInfo {
+  readonly name: 'mediapath';
+  readonly version: string;
+  /** Which face serves this API: the Electron shell or the `mediapath serve` bridge. */
+  readonly host: 'electron' | 'serve' | 'test';
+}
+
+export interface ScenarioCatalog {
+  readonly ice: ReadonlyArray<{ readonly name: string; readonly expectedPath: string; readonly strategies: readonly string[] }>;
+  readonly strategies: readonly string[];
+}
+
+export interface RunSummary {
+  readonly runId: string;
+  readonly ok: boolean;
+  readonly verdict: 'pass' | 'fail' | 'error';
+  readonly events: number;
+}
+
+export interface RegistrationInfo {
+  readonly state: string;
+  readonly registrar: string;
+}
+
+export interface CallHandle {
+  readonly callId: string;
+}
+
+export interface RunView {
+  readonly runId: string | null;
+  readonly name: string;
+  readonly events: readonly EngineEvent[];
+}
+
+export interface RunExport {
+  readonly fileName: string;
+  readonly mimeType: string;
+  readonly text: string;
+}
+
+// ---- the contract ---------------------------------------------------------------------------
+
+export interface MediapathApi {
+  version(): Promise<ApiResult<VersionInfo>>;
+  scenarios(): Promise<ApiResult<ScenarioCatalog>>;
+  /** Runs a lab scenario to its end; its events stream through onDidEvent meanwhile. */
+  runScenario(input: RunScenarioInput): Promise<ApiResult<RunSummary>>;
+  register(input: RegisterInput): Promise<ApiResult<RegistrationInfo>>;
+  unregister(): Promise<ApiResult<null>>;
+  call(input: CallInput): Promise<ApiResult<CallHandle>>;
+  answer(input: AnswerInput): Promise<ApiResult<CallHandle>>;
+  hangup(input: HangupInput): Promise<ApiResult<null>>;
+  /** Loads a saved run (JSON Lines, one EngineEvent per line); it becomes the current run. */
+  openRun(input: OpenRunInput): Promise<ApiResult<RunView>>;
+  exportRun(input?: ExportRunInput): Promise<ApiResult<RunExport>>;
+  /** The current run's events so far: what a page that (re)connects renders first. */
+  currentRun(): Promise<ApiResult<RunView>>;
+  getSettings(): Promise<ApiResult<Settings>>;
+  saveSettings(input: Settings): Promise<ApiResult<Settings>>;
+  onDidEvent(cb: (e: EngineEvent) => void): Unsubscribe;
+}
+
+export type ApiMethod = Exclude<keyof MediapathApi, 'onDidEvent'>;
+export type ApiInput<M extends ApiMethod> = Parameters<MediapathApi[M]>[0];
+export type ApiOutput<M extends ApiMethod> = Awaited<ReturnType<MediapathApi[M]>> extends Result<infer T, ErrorInfo> ? T : never;
+
+/** What an engine side implements once: one handler per method, already-validated input in. */
+export type ApiHandlers = { readonly [M in ApiMethod]: (input: ApiInput<M>) => Promise<ApiResult<ApiOutput<M>>> };
+
+/** The validator of every method's input: a method without one fails to compile. */
+export const INPUT_SCHEMAS: { readonly [M in ApiMethod]: z.ZodType<ApiInput<M>, z.ZodTypeDef, unknown> } = {
+  version: noInputSchema,
+  scenarios: noInputSchema,
+  runScenario: runScenarioInputSchema,
+  register: registerInputSchema,
+  unregister: noInputSchema,
+  call: callInputSchema,
+  answer: answerInputSchema,
+  hangup: hangupInputSchema,
+  openRun: openRunInputSchema,
+  exportRun: exportRunInputSchema,
+  currentRun: noInputSchema,
+  getSettings: noInputSchema,
+  saveSettings: settingsSchema,
+};
+
+// The channel list and the interface must name the same methods, both ways.
+type Unlisted = Exclude<ApiMethod, ApiMethodName>;
+type Unknown = Exclude<ApiMethodName, ApiMethod>;
+export const METHODS_MATCH_CHANNELS: [Unlisted | Unknown] extends [never] ? true : { unlisted: Unlisted; unknown: Unknown } = true;
