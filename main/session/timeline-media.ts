@@ -1,0 +1,215 @@
+import type { Stamped, TimelineEvent } from './timeline';
+import { eventsOf, type KnownEvent, type PathInfoData } from './timeline-events';
+
+/**
+ * The media figures of a run, read from its Timeline: one row per `media.stats` interval, and the
+ * intervals grouped into path epochs. An epoch is one stream (SSRC) on one path: `media.epoch`
+ * says where it began; an interval belongs to the epoch its `media.stats` event names. (A stats
+ * interval that straddles a path change is counted whole in the epoch that was current when it
+ * was emitted.)
+ */
+
+export interface IntervalFigures {
+  /** The `media.stats` event's sequence number. */
+  readonly seq: number;
+  readonly at: number;
+  readonly ssrc?: number;
+  readonly epoch: number;
+  readonly path: PathInfoData | null;
+  readonly startMs: number;
+  readonly endMs: number;
+  readonly packetsSent?: number;
+  /** False before the peer's first packet: nothing received, nothing to measure. */
+  readonly measured: boolean;
+  readonly expected: number;
+  readonly received: number;
+  /** expected − received; may be negative inside one interval when a late packet fills an old gap. */
+  readonly lost: number;
+  readonly lossPct?: number;
+  readonly jitterMs?: number;
+  readonly reordered: number;
+  readonly reorderPct?: number;
+  /** RFC 3611 §4.7.2 burst density (percent of packets lost inside bursts), 0 with no burst. */
+  readonly burstLossPct?: number;
+  readonly rttMs?: number;
+  readonly rttSamples: number;
+  readonly oneWayMs?: number;
+  readonly mos?: number;
+}
+
+export interface EpochSeries {
+  /** `ssrc:epoch`, or `epoch` for a stream without an SSRC. */
+  readonly key: string;
+  readonly ssrc?: number;
+  readonly epoch: number;
+  readonly path: PathInfoData | null;
+  /** Why the stream moved to this path (from `media.epoch`). */
+  readonly reason?: string;
+  readonly startMs: number;
+  readonly endMs: number;
+  readonly durationMs: number;
+  readonly intervals: readonly IntervalFigures[];
+  /** Sequence numbers of the events this epoch was built from. */
+  readonly evidence: readonly number[];
+}
+
+const pct = (part: number, whole: number): number | undefined => (whole > 0 ? (100 * part) / whole : undefined);
+
+export function mediaIntervals(events: readonly Stamped<TimelineEvent>[]): IntervalFigures[] {
+  return eventsOf(events, 'media.stats').map((e) => {
+    const s = e.stats;
+    const r = s.received;
+    const measured = !!r && r.expected > 0;
+    const rttMs = s.rtt && s.rtt.count > 0 ? (s.rtt.meanMs ?? s.rtt.lastMs) : undefined;
+    const bursts = r?.burstGap;
+    const burstLossPct = !r || !bursts ? undefined : (bursts.burstCount ?? 1) > 0 ? 100 * bursts.burstDensity : 0;
+    return {
+      seq: e.seq,
+      at: e.at,
+      ...(e.ssrc !== undefined ? { ssrc: e.ssrc } : {}),
+      epoch: e.epoch,
+      path: e.path ?? null,
+      startMs: s.startMs,
+      endMs: s.endMs,
+      ...(s.sent ? { packetsSent: s.sent.packets } : {}),
+      measured,
+      expected: r?.expected ?? 0,
+      received: r?.received ?? 0,
+      lost: r?.lost ?? 0,
+      ...(measured ? { lossPct: pct(Math.max(0, r.lost), r.expected)!, jitterMs: r.jitterMs, reorderPct: pct(r.reordered ?? 0, r.expected)! } : {}),
+      reordered: r?.reordered ?? 0,
+      ...(measured && burstLossPct !== undefined ? { burstLossPct } : {}),
+      ...(rttMs !== undefined ? { rttMs } : {}),
+      rttSamples: s.rtt?.count ?? 0,
+      ...(r?.oneWayDelay ? { oneWayMs: r.oneWayDelay.meanMs } : {}),
+      ...(s.mos !== undefined ? { mos: s.mos } : {}),
+    };
+  });
+}
+
+function keyOf(ssrc: number | undefined, epoch: number): string {
+  return ssrc === undefined ? String(epoch) : `${ssrc}:${epoch}`;
+}
+
+/** The run's path epochs in the order they began, each with its intervals. */
+export function mediaEpochs(events: readonly Stamped<TimelineEvent>[]): EpochSeries[] {
+  interface Acc {
+    key: string;
+    ssrc?: number;
+    epoch: number;
+    path: PathInfoData | null;
+    reason?: string;
+    startMs?: number;
+    intervals: IntervalFigures[];
+    evidence: number[];
+    order: number;
+  }
+  const byKey = new Map<string, Acc>();
+  let order = 0;
+  const acc = (ssrc: number | undefined, epoch: number, path: PathInfoData | null): Acc => {
+    const key = keyOf(ssrc, epoch);
+    let a = byKey.get(key);
+    if (!a) {
+      a = { key, ...(ssrc !== undefined ? { ssrc } : {}), epoch, path, intervals: [], evidence: [], order: order++ };
+      byKey.set(key, a);
+    }
+    return a;
+  };
+  // One pass in Timeline order, so epochs are listed in the order they began.
+  const intervals = new Map(mediaIntervals(events).map((i) => [i.seq, i]));
+  for (const e of events) {
+    if (e.type === 'media.epoch') {
+      const m = e as unknown as KnownEvent<'media.epoch'>;
+      const a = acc(m.ssrc, m.epoch, m.to ?? null);
+      a.path = m.to ?? null;
+      if (m.reason !== undefined) a.reason = m.reason;
+      a.startMs ??= m.at;
+      a.evidence.push(m.seq);
+      continue;
+    }
+    const i = intervals.get(e.seq);
+    if (!i || e.type !== 'media.stats') continue;
+    const a = acc(i.ssrc, i.epoch, i.path);
+    if (!a.path && i.path) a.path = i.path;
+    a.intervals.push(i);
+    a.evidence.push(i.seq);
+  }
+  const list = [...byKey.values()].sort((x, y) => x.order - y.order);
+  return list.map((a) => {
+    const startMs = a.startMs ?? a.intervals[0]?.startMs ?? 0;
+    // The epoch ends where the same stream's next epoch begins, else with its last interval.
+    const next = list.find((b) => b.ssrc === a.ssrc && b.epoch > a.epoch && b.startMs !== undefined);
+    const lastEnd = a.intervals.length ? Math.max(...a.intervals.map((i) => i.endMs)) : startMs;
+    const endMs = next?.startMs !== undefined && next.startMs >= startMs ? next.startMs : Math.max(startMs, lastEnd);
+    return {
+      key: a.key,
+      ...(a.ssrc !== undefined ? { ssrc: a.ssrc } : {}),
+      epoch: a.epoch,
+      path: a.path,
+      ...(a.reason !== undefined ? { reason: a.reason } : {}),
+      startMs,
+      endMs,
+      durationMs: endMs - startMs,
+      intervals: a.intervals,
+      evidence: a.evidence.sort((x, y) => x - y),
+    };
+  });
+}
+
+/** Figures of a run of intervals taken together (an epoch, or a window of one). */
+export interface AggregateFigures {
+  readonly measuredIntervals: number;
+  readonly expected: number;
+  readonly received: number;
+  readonly lost: number;
+  readonly lossPct?: number;
+  /** Mean of the intervals' RFC 3550 jitter, weighted by packets received. */
+  readonly jitterMs?: number;
+  readonly reorderPct?: number;
+  /** The worst interval's burst density. */
+  readonly burstLossPct?: number;
+  /** Mean round trip, weighted by the number of RTCP samples. */
+  readonly rttMs?: number;
+  readonly oneWayMs?: number;
+  /** Mean MOS weighted by packets expected, and the lowest interval's. */
+  readonly mos?: number;
+  readonly mosMin?: number;
+}
+
+function weightedMean(pairs: ReadonlyArray<readonly [number | undefined, number]>): number | undefined {
+  let sum = 0;
+  let w = 0;
+  for (const [v, weight] of pairs) {
+    if (v === undefined || weight <= 0) continue;
+    sum += v * weight;
+    w += weight;
+  }
+  return w > 0 ? sum / w : undefined;
+}
+
+export function aggregate(intervals: readonly IntervalFigures[]): AggregateFigures {
+  const m = intervals.filter((i) => i.measured);
+  const expected = m.reduce((s, i) => s + i.expected, 0);
+  const received = m.reduce((s, i) => s + i.received, 0);
+  // Interval losses may be negative (a late packet filling an earlier gap): sum, then clamp.
+  const lost = Math.max(0, m.reduce((s, i) => s + i.lost, 0));
+  const reordered = m.reduce((s, i) => s + i.reordered, 0);
+  const bursts = m.map((i) => i.burstLossPct).filter((v): v is number => v !== undefined);
+  const moses = intervals.map((i) => i.mos).filter((v): v is number => v !== undefined);
+  const out = {
+    measuredIntervals: m.length,
+    expected,
+    received,
+    lost,
+    lossPct: pct(lost, expected),
+    jitterMs: weightedMean(m.map((i) => [i.jitterMs, i.received] as const)),
+    reorderPct: pct(reordered, expected),
+    burstLossPct: bursts.length ? Math.max(...bursts) : undefined,
+    rttMs: weightedMean(intervals.map((i) => [i.rttMs, i.rttSamples] as const)),
+    oneWayMs: weightedMean(m.map((i) => [i.oneWayMs, i.received] as const)),
+    mos: weightedMean(intervals.map((i) => [i.mos, Math.max(1, i.expected)] as const)),
+    mosMin: moses.length ? Math.min(...moses) : undefined,
+  };
+  // Drop the figures that could not be measured, so a report says "absent", not "undefined".
+  return Object.fromEntries(Object.entries(out).filter(([, v]) => v !== undefined)) as unknown as AggregateFigures;
+}
