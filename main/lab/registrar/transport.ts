@@ -1,0 +1,183 @@
+import { formatAddress, normalizeIp, type TransportAddress } from '../../common/address';
+import { MediapathError } from '../../common/errors';
+import type { Logger } from '../../common/logger';
+import type { DatagramSocket, Net, StreamServer, StreamSocket } from '../../net/types';
+import { SipStreamDeframer } from '../../sip/deframer';
+import type { SipParseError } from '../../sip/message';
+import type { Flow, SipTransportKind } from './types';
+
+export interface RegistrarTransportOptions {
+  readonly net: Net;
+  readonly ip: string;
+  readonly udpPort?: number;
+  readonly tcpPort?: number;
+  readonly transports: readonly SipTransportKind[];
+  /** A whole message (a datagram, or a frame cut from a stream). */
+  readonly onMessage: (bytes: Uint8Array, flow: Flow) => void;
+  /** A stream lost its framing; the connection is closed after this. */
+  readonly onStreamError: (flow: Flow, error: SipParseError) => void;
+  readonly log: Logger;
+  /** Open TCP connections at most (new ones beyond are closed at once). Default 1024. */
+  readonly maxConnections?: number;
+  readonly connectTimeoutMs?: number;
+}
+
+interface Conn {
+  readonly id: number;
+  readonly socket: StreamSocket;
+  readonly deframer: SipStreamDeframer;
+}
+
+const CRLF = new Uint8Array([0x0d, 0x0a]);
+
+function key(a: TransportAddress): string {
+  return `${normalizeIp(a.ip)}|${a.port}`;
+}
+
+/**
+ * The registrar's own small piece of I/O: one UDP socket and one TCP listener on any `Net`.
+ * Streams are cut into messages with SipStreamDeframer (RFC 3261 §18.3: Content-Length frames);
+ * RFC 5626 §4.4.1 CRLF keep-alive pings are answered with a CRLF pong. Sending on a TCP flow
+ * uses its connection, or another one to the same peer, or connects anew (§18.2.2: a response
+ * goes back over the request's connection, or a new one to the same address).
+ */
+export class RegistrarTransport {
+  private udpSocket: DatagramSocket | undefined;
+  private tcpServer: StreamServer | undefined;
+  private readonly conns = new Map<number, Conn>();
+  private readonly byRemote = new Map<string, number>();
+  private readonly connecting = new Map<string, Promise<Conn>>();
+  private readonly closing = new Set<Promise<void>>();
+  private nextConn = 1;
+  private stopped = false;
+
+  private constructor(private readonly opts: RegistrarTransportOptions) {}
+
+  static async open(opts: RegistrarTransportOptions): Promise<RegistrarTransport> {
+    const t = new RegistrarTransport(opts);
+    try {
+      if (opts.transports.includes('udp')) {
+        const sock = await opts.net.bindUdp({ ip: opts.ip, port: opts.udpPort ?? 0 });
+        t.udpSocket = sock;
+        sock.onMessage((bytes, from) => {
+          if (!t.stopped) opts.onMessage(bytes, { transport: 'udp', remote: from });
+        });
+        // ICMP errors toward a client that went away are expected on UDP.
+        sock.onError((e) => opts.log.debug({ err: e.message }, 'UDP socket error'));
+      }
+      if (opts.transports.includes('tcp')) {
+        t.tcpServer = await opts.net.listenTcp({ ip: opts.ip, port: opts.tcpPort ?? 0 });
+        t.tcpServer.onConnection((s) => t.adopt(s));
+      }
+    } catch (e) {
+      await t.close();
+      throw e;
+    }
+    return t;
+  }
+
+  get udp(): TransportAddress | undefined {
+    return this.udpSocket?.local;
+  }
+
+  get tcp(): TransportAddress | undefined {
+    return this.tcpServer?.local;
+  }
+
+  /** Listeners plus open connections. */
+  openSockets(): number {
+    return (this.udpSocket ? 1 : 0) + (this.tcpServer ? 1 : 0) + this.conns.size;
+  }
+
+  /** Puts `bytes` on `flow`. Rejects (NET_*, CLOSED) when a TCP flow cannot be served. */
+  async send(flow: Flow, bytes: Uint8Array): Promise<void> {
+    if (this.stopped) throw new MediapathError('CLOSED', 'registrar transport is closed', { layer: 'lab' });
+    if (flow.transport === 'udp') {
+      if (!this.udpSocket) throw new MediapathError('INVALID_ARGUMENT', 'the registrar serves no UDP', { layer: 'lab', peer: flow.remote });
+      this.udpSocket.send(bytes, flow.remote);
+      return;
+    }
+    const conn = await this.connectionFor(flow);
+    conn.socket.write(bytes);
+  }
+
+  /** The flow a TCP send would use now for this peer (after `send` connected, the connection id is known). */
+  connectionIdFor(remote: TransportAddress): number | undefined {
+    return this.byRemote.get(key(remote));
+  }
+
+  private async connectionFor(flow: Flow): Promise<Conn> {
+    const direct = flow.connId !== undefined ? this.conns.get(flow.connId) : undefined;
+    if (direct && !direct.socket.closed) return direct;
+    const k = key(flow.remote);
+    const id = this.byRemote.get(k);
+    const same = id !== undefined ? this.conns.get(id) : undefined;
+    if (same && !same.socket.closed) return same;
+    let pending = this.connecting.get(k);
+    if (!pending) {
+      pending = this.opts.net
+        .connectTcp(flow.remote, { timeoutMs: this.opts.connectTimeoutMs ?? 10_000 })
+        .then((s) => {
+          if (this.stopped) {
+            this.track(s.close());
+            throw new MediapathError('CLOSED', 'registrar transport closed while connecting', { layer: 'lab', peer: flow.remote });
+          }
+          const conn = this.adopt(s);
+          if (!conn) throw new MediapathError('NET_CONNECT_FAILED', `no room for another TCP connection to ${formatAddress(flow.remote)}`, { layer: 'lab', peer: flow.remote });
+          return conn;
+        })
+        .finally(() => this.connecting.delete(k));
+      this.connecting.set(k, pending);
+    }
+    return pending;
+  }
+
+  /** Takes a connection (accepted or ours) into the table and reads messages from it. */
+  private adopt(socket: StreamSocket): Conn | undefined {
+    if (this.stopped || this.conns.size >= (this.opts.maxConnections ?? 1024)) {
+      this.track(socket.close());
+      return undefined;
+    }
+    const conn: Conn = { id: this.nextConn++, socket, deframer: new SipStreamDeframer() };
+    const flow: Flow = { transport: 'tcp', remote: socket.remote, connId: conn.id };
+    this.conns.set(conn.id, conn);
+    this.byRemote.set(key(socket.remote), conn.id);
+    socket.onData((chunk) => {
+      for (const item of conn.deframer.push(chunk)) {
+        if (this.stopped) return;
+        if (item.kind === 'message') this.opts.onMessage(item.bytes, flow);
+        else if (item.kind === 'ping') socket.write(CRLF);
+        else if (item.kind === 'error') {
+          this.opts.onStreamError(flow, item.error);
+          this.track(socket.close());
+        }
+      }
+    });
+    socket.onClose((e) => {
+      this.conns.delete(conn.id);
+      if (this.byRemote.get(key(socket.remote)) === conn.id) this.byRemote.delete(key(socket.remote));
+      this.opts.log.debug({ peer: formatAddress(socket.remote), err: e?.message }, 'TCP connection closed');
+    });
+    return conn;
+  }
+
+  private track(p: Promise<void>): void {
+    const q = p.catch(() => undefined).finally(() => this.closing.delete(q));
+    this.closing.add(q);
+  }
+
+  async close(): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
+    await Promise.allSettled([...this.connecting.values()]);
+    const all: Promise<void>[] = [];
+    if (this.udpSocket) all.push(this.udpSocket.close());
+    if (this.tcpServer) all.push(this.tcpServer.close());
+    for (const c of this.conns.values()) all.push(c.socket.close());
+    await Promise.allSettled([...all, ...this.closing]);
+    this.conns.clear();
+    this.byRemote.clear();
+    this.udpSocket = undefined;
+    this.tcpServer = undefined;
+  }
+}
