@@ -117,10 +117,39 @@ export abstract class Call<S extends string> implements DialogUser {
 
   /**
    * A re-INVITE with a new offer (RFC 3261 §14.1); resolves with the 2xx once the ACK is sent.
-   * A non-2xx leaves the session as it was (`SIP_REJECTED`, 491 on glare); 408, 481 or no answer
-   * end the dialog (§12.2.1.2).
+   * Glare (491) is retried after the §14.1 delay, twice at most. Another non-2xx leaves the
+   * session as it was (`SIP_REJECTED`); 408, 481 or no answer end the dialog (§12.2.1.2).
    */
   async reinvite(body: SipBody, headers: ReadonlyArray<readonly [string, string]> = []): Promise<SipResponse> {
+    for (let glare = 0; ; glare++) {
+      try {
+        return await this.reinviteOnce(body, headers);
+      } catch (e) {
+        const is491 = e instanceof MediapathError && e.code === 'SIP_REJECTED' && e.detail?.response?.code === 491 && e.message.startsWith('re-INVITE refused');
+        if (!is491 || glare >= 2) throw e;
+        // RFC 3261 §14.1: after 491 wait 2.1–4 s if we own the Call-ID (we sent the INVITE), else 0–2 s, in 10 ms steps.
+        const owner = this.direction === 'outgoing';
+        const wait = owner ? 2100 + 10 * this.core.random.int(191) : 10 * this.core.random.int(201);
+        await this.sleep(wait);
+      }
+    }
+  }
+
+  private sleep(ms: number): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const h = this.core.clock.setTimeout(() => {
+        done.dispose();
+        if (this.fsm.is('confirmed' as S)) resolve();
+        else reject(new MediapathError('CLOSED', `call ${this.state} while waiting to retry the re-INVITE`, { layer: 'sip' }));
+      }, ms);
+      const done = this.events.once('ended', () => {
+        this.core.clock.clearTimeout(h);
+        reject(new MediapathError('CLOSED', 'call ended while waiting to retry the re-INVITE', { layer: 'sip' }));
+      });
+    });
+  }
+
+  private async reinviteOnce(body: SipBody, headers: ReadonlyArray<readonly [string, string]>): Promise<SipResponse> {
     const dialog = this.dialog;
     if (!dialog || !this.fsm.is('confirmed' as S)) {
       throw new MediapathError('INVALID_ARGUMENT', `re-INVITE needs a confirmed call (state ${this.state})`, { layer: 'sip' });
