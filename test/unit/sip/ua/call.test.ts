@@ -1,7 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { getHeader, getHeaders } from '../../../../main/sip/message';
 import type { CallStateEvent, ServerCall, SipUserAgent } from '../../../../main/sip/ua';
-import { flush, run, settle, uaWorld } from './support';
+import type { FakeClock } from '../../../../main/common/clock';
+import type { SipRequest } from '../../../../main/sip/message';
+import { responseTo } from '../../../../main/sip/ua';
+import { run, settle, uaWorld } from './support';
 
 const SDP = (who: string, v = 1) => ({ body: `v=0\r\no=${who} ${v} ${v} IN IP4 0.0.0.0\r\ns=-\r\nt=0 0\r\nm=audio 9 RTP/AVP 0\r\n`, contentType: 'application/sdp' });
 
@@ -19,7 +22,7 @@ function states(events: unknown[] | undefined, direction: 'outgoing' | 'incoming
   return (events ?? []).filter((e): e is CallStateEvent => (e as CallStateEvent).type === 'call.state' && (e as CallStateEvent).direction === direction).map((e) => e.to);
 }
 
-async function waitFor(w: { clock: import('../../../../main/common/clock').FakeClock }, cond: () => boolean, limit = 10_000): Promise<void> {
+async function waitFor(w: { clock: FakeClock }, cond: () => boolean, limit = 10_000): Promise<void> {
   for (let t = 0; t < limit && !cond(); t += 10) await run(w.clock, 10);
   if (!cond()) throw new Error('condition not met in fake time');
 }
@@ -249,8 +252,6 @@ describe('out-of-dialog requests', () => {
   });
 });
 
-import { responseTo } from '../../../../main/sip/ua';
-import type { SipRequest } from '../../../../main/sip/message';
 function responseOk(req: SipRequest) {
   return responseTo(req, 200, { toTag: 'srv' });
 }
