@@ -1,0 +1,190 @@
+import { readFile, stat } from 'node:fs/promises';
+import {
+  INPUT_SCHEMAS,
+  isApiMethod,
+  RUN_FILE_MAX_BYTES,
+  type ApiHandlers,
+  type ApiMethod,
+  type ApiResult,
+  type EngineEvent,
+  type MediapathApi,
+  type RunView,
+  type Unsubscribe,
+  type VersionInfo,
+} from '../api';
+import { toErrorInfo, type ErrorInfo } from '../common/errors';
+import { createLogger, type Logger } from '../common/logger';
+import { err, ok } from '../common/result';
+import { EXPECTED_PATH, ICE_SCENARIOS } from '../lab/ice-scenarios';
+import { runLabIce, type IceScenarioRunner } from './lab-run';
+import { parseRun, serializeRun } from './run-file';
+import type { SettingsStore } from './settings-store';
+
+export interface ApiServerOptions {
+  readonly version: string;
+  readonly host: VersionInfo['host'];
+  readonly settings: SettingsStore;
+  /** The lab ICE runner (default: main/lab's virtual-network scenarios). */
+  readonly runIce?: IceScenarioRunner;
+  readonly wallNow?: () => number;
+  readonly logger?: Logger;
+  /** Events kept for the current run; a run longer than this keeps its first events only. */
+  readonly maxEvents?: number;
+}
+
+const notImplemented = (what: string): ErrorInfo => ({
+  code: 'NOT_IMPLEMENTED',
+  message: `${what} is not available yet: the SIP user agent and the call session are still being built; run a lab scenario meanwhile`,
+  layer: 'api',
+});
+
+/**
+ * The engine side of MediapathApi, implemented once and used by both faces: the Electron IPC
+ * handlers (main/app) and the WebSocket bridge (main/serve). `invoke` is the one door for
+ * values from outside: it checks the method name, validates the input with the method's zod
+ * schema, and turns anything thrown into a coded ErrorInfo — nothing throws across it.
+ */
+export class ApiServer implements MediapathApi {
+  private readonly listeners = new Set<(e: EngineEvent) => void>();
+  private events: EngineEvent[] = [];
+  private runId: string | null = null;
+  private runName = 'no run yet';
+  private busy = false;
+  private runCounter = 0;
+  private readonly log: Logger;
+  private readonly maxEvents: number;
+  private readonly handlers: ApiHandlers;
+
+  constructor(private readonly opts: ApiServerOptions) {
+    this.log = opts.logger ?? createLogger('serve/api-server');
+    this.maxEvents = opts.maxEvents ?? 200_000;
+    this.handlers = {
+      version: async () => ok({ name: 'mediapath', version: opts.version, host: opts.host }),
+      scenarios: async () =>
+        ok({
+          ice: ICE_SCENARIOS.map((name) => ({ name, expectedPath: EXPECTED_PATH[name].path, strategies: [...EXPECTED_PATH[name].strategies] })),
+          strategies: ['lync', 'rfc8445'],
+        }),
+      runScenario: async (input) => {
+        if (this.busy) return err({ code: 'API_BUSY', message: 'a run is in progress: wait for its verdict', layer: 'api' });
+        this.busy = true;
+        const runId = `lab-${input.scenario}-${input.strategy}-${input.seed}-${++this.runCounter}`;
+        this.beginRun(runId, `lab ICE ${input.scenario} (${input.strategy}, seed ${input.seed})`);
+        try {
+          const outcome = await runLabIce(input, runId, (e) => this.publish(e), {
+            ...(opts.runIce ? { run: opts.runIce } : {}),
+            ...(opts.wallNow ? { wallNow: opts.wallNow } : {}),
+          });
+          return ok({ runId, ok: outcome.ok, verdict: outcome.verdict, events: this.events.length });
+        } finally {
+          this.busy = false;
+        }
+      },
+      register: async () => err(notImplemented('Registration')),
+      unregister: async () => err(notImplemented('Unregistration')),
+      call: async () => err(notImplemented('Placing a call')),
+      answer: async () => err(notImplemented('Answering calls')),
+      hangup: async () => err(notImplemented('Hanging up')),
+      openRun: async (input) => {
+        if (this.busy) return err({ code: 'API_BUSY', message: 'a run is in progress: open the file after its verdict', layer: 'api' });
+        let text: string;
+        let name: string;
+        if ('path' in input) {
+          const st = await stat(input.path).catch(() => undefined);
+          if (!st?.isFile()) return err({ code: 'INVALID_ARGUMENT', message: `no such file: ${input.path}`, layer: 'api' });
+          if (st.size > RUN_FILE_MAX_BYTES) return err({ code: 'TIMELINE_INVALID', message: `file larger than ${RUN_FILE_MAX_BYTES} bytes`, layer: 'api' });
+          text = await readFile(input.path, 'utf8');
+          name = input.path;
+        } else {
+          text = input.text;
+          name = input.name ?? 'opened run';
+        }
+        const parsed = parseRun(text);
+        if (!parsed.ok) return parsed;
+        const started = parsed.value.find((e) => e.type === 'run.started');
+        this.runId = started?.type === 'run.started' ? started.runId : `file-${++this.runCounter}`;
+        this.runName = name;
+        this.events = parsed.value.slice(0, this.maxEvents);
+        return ok(this.view());
+      },
+      exportRun: async () => {
+        if (!this.events.length) return err({ code: 'INVALID_ARGUMENT', message: 'nothing to export: run a scenario or open a run first', layer: 'api' });
+        return ok({ fileName: `${this.runId ?? 'run'}.timeline.jsonl`, mimeType: 'application/x-ndjson', text: serializeRun(this.events) });
+      },
+      currentRun: async () => ok(this.view()),
+      getSettings: async () => ok(await opts.settings.load()),
+      saveSettings: async (input) => {
+        await opts.settings.save(input);
+        return ok(await opts.settings.load());
+      },
+    };
+  }
+
+  /** The one door for untrusted callers: method name and input checked, nothing thrown. */
+  async invoke(method: unknown, input: unknown): Promise<ApiResult<unknown>> {
+    if (!isApiMethod(method)) return err({ code: 'INVALID_ARGUMENT', message: `unknown method ${JSON.stringify(String(method)).slice(0, 80)}`, layer: 'api' });
+    return this.dispatch(method, input);
+  }
+
+  private async dispatch<M extends ApiMethod>(method: M, input: unknown): Promise<ApiResult<unknown>> {
+    const parsed = INPUT_SCHEMAS[method].safeParse(input === null ? undefined : input);
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0];
+      return err({ code: 'INVALID_ARGUMENT', message: `${method}: ${issue ? `${issue.path.join('.') || 'input'}: ${issue.message}` : 'invalid input'}`, layer: 'api' });
+    }
+    try {
+      const handler = this.handlers[method] as (i: unknown) => Promise<ApiResult<unknown>>;
+      return await handler(parsed.data);
+    } catch (e) {
+      const info = toErrorInfo(e);
+      this.log.warn({ method, code: info.code, error: info.message }, 'api call failed');
+      return err(info);
+    }
+  }
+
+  onDidEvent(cb: (e: EngineEvent) => void): Unsubscribe {
+    this.listeners.add(cb);
+    return () => this.listeners.delete(cb);
+  }
+
+  /** Listeners attached (the bridges detach theirs on close; tests check it drops to 0). */
+  listenerCount(): number {
+    return this.listeners.size;
+  }
+
+  // MediapathApi, typed: each goes through the same validation as values from outside.
+  version = () => this.dispatch('version', undefined) as ReturnType<MediapathApi['version']>;
+  scenarios = () => this.dispatch('scenarios', undefined) as ReturnType<MediapathApi['scenarios']>;
+  runScenario: MediapathApi['runScenario'] = (i) => this.dispatch('runScenario', i) as ReturnType<MediapathApi['runScenario']>;
+  register: MediapathApi['register'] = (i) => this.dispatch('register', i) as ReturnType<MediapathApi['register']>;
+  unregister = () => this.dispatch('unregister', undefined) as ReturnType<MediapathApi['unregister']>;
+  call: MediapathApi['call'] = (i) => this.dispatch('call', i) as ReturnType<MediapathApi['call']>;
+  answer: MediapathApi['answer'] = (i) => this.dispatch('answer', i) as ReturnType<MediapathApi['answer']>;
+  hangup: MediapathApi['hangup'] = (i) => this.dispatch('hangup', i) as ReturnType<MediapathApi['hangup']>;
+  openRun: MediapathApi['openRun'] = (i) => this.dispatch('openRun', i) as ReturnType<MediapathApi['openRun']>;
+  exportRun: MediapathApi['exportRun'] = (i) => this.dispatch('exportRun', i) as ReturnType<MediapathApi['exportRun']>;
+  currentRun = () => this.dispatch('currentRun', undefined) as ReturnType<MediapathApi['currentRun']>;
+  getSettings = () => this.dispatch('getSettings', undefined) as ReturnType<MediapathApi['getSettings']>;
+  saveSettings: MediapathApi['saveSettings'] = (i) => this.dispatch('saveSettings', i) as ReturnType<MediapathApi['saveSettings']>;
+
+  private view(): RunView {
+    return { runId: this.runId, name: this.runName, events: this.events };
+  }
+
+  private beginRun(runId: string, name: string): void {
+    this.runId = runId;
+    this.runName = name;
+    this.events = [];
+  }
+
+  private publish(e: EngineEvent): void {
+    if (this.events.length < this.maxEvents) this.events.push(e);
+    for (const cb of [...this.listeners]) {
+      try {
+        cb(e);
+      } catch (x) {
+        this.log.warn({ error: (x as Error).message }, 'event listener threw');
+      }
+    }
+  }
+}
