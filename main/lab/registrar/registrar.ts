@@ -96,6 +96,8 @@ interface Proxied {
 const TIMER_C_MS = 181_000;
 const DIALOG_CREATING = new Set(['INVITE', 'SUBSCRIBE', 'REFER']);
 const QOE_CONTENT_TYPE = 'application/vq-rtcpxr+xml';
+/** Live transactions at most; beyond, new requests get a stateless 503 (RFC 3261 §21.5.4). */
+const MAX_TRANSACTIONS = 4096;
 
 function hex(bytes: Uint8Array): string {
   return Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('');
@@ -166,19 +168,27 @@ class LabRegistrarImpl implements LabRegistrar {
       },
       deliver: (a) => {
         if (this.stopped) return;
-        switch (a.kind) {
-          case 'request':
-            this.onRequest(a.request, a.txId, a.from, a.cancels);
-            break;
-          case 'response':
-            this.onResponse(a.txId, a.response);
-            break;
-          case 'failed':
-            this.onTxFailed(a.txId, a.error);
-            break;
-          case 'state':
-            if (a.to === 'terminated') this.onTxTerminated(a.txId);
-            break;
+        try {
+          switch (a.kind) {
+            case 'request':
+              this.onRequest(a.request, a.txId, a.from, a.cancels);
+              break;
+            case 'response':
+              this.onResponse(a.txId, a.response);
+              break;
+            case 'failed':
+              this.onTxFailed(a.txId, a.error);
+              break;
+            case 'state':
+              if (a.to === 'terminated') this.onTxTerminated(a.txId);
+              break;
+          }
+        } catch (e) {
+          const reason = e instanceof Error ? e.message : String(e);
+          this.log.error({ err: reason, kind: a.kind }, 'transaction user failed');
+          this.emit({ type: 'registrar.error', at: this.now(), peer: a.kind === 'request' ? formatAddress(a.from) : '', reason });
+          // A server transaction left unanswered would wait forever: close it with a 500.
+          if (a.kind === 'request' && a.txId !== undefined && a.request.method !== 'ACK') this.reply(a.request, a.txId, 500);
         }
       },
     });
@@ -295,6 +305,17 @@ class LabRegistrarImpl implements LabRegistrar {
 
   private onWire(bytes: Uint8Array, flow: Flow): void {
     if (this.stopped) return;
+    try {
+      this.handleWire(bytes, flow);
+    } catch (e) {
+      // Whatever a peer sends must not stop the lab: report our bug and go on.
+      const reason = e instanceof Error ? e.message : String(e);
+      this.log.error({ err: reason }, 'message handling failed');
+      this.emit({ type: 'registrar.error', at: this.now(), peer: formatAddress(flow.remote), reason });
+    }
+  }
+
+  private handleWire(bytes: Uint8Array, flow: Flow): void {
     const peer = formatAddress(flow.remote);
     this.emit({ type: 'sip.received', at: this.now(), transport: flow.transport, peer, text: redactText(utf8(bytes)) });
     const parsed = parseSipMessage(bytes);
@@ -322,7 +343,14 @@ class LabRegistrarImpl implements LabRegistrar {
     }
     if (req.method !== 'ACK') {
       const key = serverKey(req);
-      if (key !== undefined && !this.flows.has(key)) this.flows.set(key, flow);
+      if (key !== undefined && !this.flows.has(key)) {
+        if (this.layer.size >= MAX_TRANSACTIONS) {
+          this.emit({ type: 'overload', at: this.now(), peer, method: req.method });
+          this.wire(flow, responseFor(req, 503, { toTag: hex(this.opts.random.bytes(6)), headers: [['Retry-After', '5']] })).catch(() => undefined);
+          return;
+        }
+        this.flows.set(key, flow);
+      }
     }
     this.inbound = flow;
     try {

@@ -139,4 +139,8 @@ export type RegistrarEvent =
   | { readonly type: 'mras.dropped'; readonly at: number; readonly peer: string; readonly reason: string }
   | { readonly type: 'qoe.received'; readonly at: number; readonly from: string; readonly bytes: number }
   | { readonly type: 'proxy.forwarded'; readonly at: number; readonly method: string; readonly callId: string; readonly target: string; readonly transport: SipTransportKind }
-  | { readonly type: 'proxy.rejected'; readonly at: number; readonly method: string; readonly callId: string; readonly status: number; readonly reason: string };
+  | { readonly type: 'proxy.rejected'; readonly at: number; readonly method: string; readonly callId: string; readonly status: number; readonly reason: string }
+  /** A message that broke our own code (a bug): it was dropped, the registrar keeps running. */
+  | { readonly type: 'registrar.error'; readonly at: number; readonly peer: string; readonly reason: string }
+  /** Too many live transactions: a new request was refused with 503 before any state was kept. */
+  | { readonly type: 'overload'; readonly at: number; readonly peer: string; readonly method: string };
