@@ -131,6 +131,7 @@ export const KNOWN_EVENT_SCHEMAS = {
         .passthrough(),
     })
     .passthrough(),
+  'checklist.state': z.object({ from: z.string().optional(), to: z.string(), reason: z.string().optional() }).passthrough(),
   'gather.done': z.object({ summary: z.object({ candidates: finite, failed: finite.optional(), ms: finite.optional() }).passthrough() }).passthrough(),
   check: z.object({ pair: pairViewSchema, from: z.string().optional(), to: z.string(), reason: z.string().optional(), rtt: finite.optional(), error: errorInfoSchema.optional() }).passthrough(),
   'pair.valid': z.object({ pair: pairViewSchema }).passthrough(),
