@@ -65,6 +65,8 @@ export abstract class Call<S extends string> implements DialogUser {
   /** ACKs we sent, by INVITE CSeq, to repeat when the 2xx is repeated. */
   private readonly acks = new Map<number, { ack: SipRequest; dest: TransportAddress }>();
   private byeInFlight: Promise<SipResponse | undefined> | undefined;
+  /** Our re-INVITEs waiting for the exchange in progress to finish. */
+  private offerWaiters: (() => void)[] = [];
   /** The peer's re-INVITE we are still answering (a BYE meanwhile answers it 487, §15.1.2). */
   private pendingReinvite: { txId: string; request: SipRequest } | undefined;
 
@@ -81,7 +83,9 @@ export abstract class Call<S extends string> implements DialogUser {
       core.emit({ type: 'call.state', at: t.at, callId, direction, from: t.from as never, to: t.to as never, reason: t.reason });
       this.events.emit('state', t);
     }, 'sip');
-    this.offerFsm = new StateMachine<OfferState>(`offer ${callId}`, 'idle', OFFER_TABLE, () => core.clock.now(), undefined, 'sip');
+    this.offerFsm = new StateMachine<OfferState>(`offer ${callId}`, 'idle', OFFER_TABLE, () => core.clock.now(), (t) => {
+      if (t.to === 'idle') this.wakeOfferWaiters();
+    }, 'sip');
     this.ended = new Promise((resolve) => (this.resolveEnded = resolve));
   }
 
@@ -117,7 +121,7 @@ export abstract class Call<S extends string> implements DialogUser {
 
   /**
    * A re-INVITE with a new offer (RFC 3261 §14.1); resolves with the 2xx once the ACK is sent.
-   * Glare (491) is retried after the §14.1 delay, twice at most. Another non-2xx leaves the
+   * While another offer/answer of this call is in progress it waits for it. Glare (491) is retried after the §14.1 delay, twice at most. Another non-2xx leaves the
    * session as it was (`SIP_REJECTED`); 408, 481 or no answer end the dialog (§12.2.1.2).
    */
   async reinvite(body: SipBody, headers: ReadonlyArray<readonly [string, string]> = []): Promise<SipResponse> {
@@ -154,8 +158,13 @@ export abstract class Call<S extends string> implements DialogUser {
     if (!dialog || !this.fsm.is('confirmed' as S)) {
       throw new MediapathError('INVALID_ARGUMENT', `re-INVITE needs a confirmed call (state ${this.state})`, { layer: 'sip' });
     }
-    if (!this.offerFsm.is('idle')) {
-      throw new MediapathError('SIP_REJECTED', 'an offer is already in progress on this call', { layer: 'sip', response: { code: 491, reason: 'Request Pending' } });
+    // RFC 3261 §14.1: no re-INVITE while another INVITE transaction of the dialog is in
+    // progress; ours waits for it (its ACK included) instead of failing.
+    while (!this.offerFsm.is('idle')) {
+      await new Promise<void>((resolve) => this.offerWaiters.push(resolve));
+      if (!this.fsm.is('confirmed' as S)) {
+        throw new MediapathError('CLOSED', `call ${this.state} while the re-INVITE waited`, { layer: 'sip' });
+      }
     }
     this.offerFsm.transition('sending', 're-INVITE');
     try {
@@ -270,6 +279,12 @@ export abstract class Call<S extends string> implements DialogUser {
       }, 64 * t1);
       this.awaiting = a;
     });
+  }
+
+  private wakeOfferWaiters(): void {
+    const waiting = this.offerWaiters;
+    this.offerWaiters = [];
+    for (const w of waiting) w();
   }
 
   private stopAwaiting(): AwaitingAck | undefined {
@@ -432,6 +447,7 @@ export abstract class Call<S extends string> implements DialogUser {
     this.dialog?.terminate(reason);
     if (this.dialog) this.core.removeDialog(this.dialog.key, this);
     this.acks.clear();
+    this.wakeOfferWaiters();
     this.events.emit('ended', info);
     this.resolveEnded(info);
   }

@@ -64,8 +64,11 @@ describe('calls through the registrar/proxy (RFC 3261 §13–§15)', () => {
       expect(re.status).toBe(200);
       expect(re.body).toContain('a=answered');
       expect(call.remoteBody?.body).toContain('a=answered');
+      // The callee's own re-INVITE right away waits for the ACK of the exchange in progress (§14.1).
+      const back = await settle(w.clock, callee.reinvite(SDP('bob', 2)));
+      expect(back.status).toBe(200);
       await run(w.clock, 100);
-      const reinvite = w.reg.requests.filter((r) => r.method === 'INVITE').at(-1)!;
+      const reinvite = w.reg.requests.filter((r) => r.method === 'INVITE').at(-2)!;
       expect(getHeader(reinvite, 'CSeq')).toBe('2 INVITE');
       expect(getHeaders(reinvite, 'Route')).toEqual([`<sip:203.0.113.10:5060;transport=${kind};lr>`]);
 
@@ -76,7 +79,7 @@ describe('calls through the registrar/proxy (RFC 3261 §13–§15)', () => {
       expect(states(w.events['alice'], 'outgoing')).toEqual(['proceeding', 'early', 'confirmed', 'terminating', 'terminated']);
       expect(states(w.events['bob'], 'incoming')).toEqual(['early', 'accepted', 'confirmed', 'terminated']);
       const acks = w.reg.requests.filter((r) => r.method === 'ACK');
-      expect(acks.map((a) => getHeader(a, 'CSeq'))).toEqual(['1 ACK', '2 ACK']);
+      expect(acks.map((a) => getHeader(a, 'CSeq'))).toEqual(['1 ACK', '2 ACK', '1 ACK']);
       await closeAll(w);
     });
   }
