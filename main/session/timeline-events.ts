@@ -10,7 +10,9 @@ import { z } from 'zod';
  * The shapes mirror the emitters: `candidate.gathered`, `gather.step`, `check`, `pair.valid`,
  * `pair.nominated` and `path.changed` come from main/ice; `mras.*` from main/mras/client.ts;
  * `media.stats`/`media.epoch` from main/media/stream/media-session.ts; `registration` and
- * `call.state` from main/sip/ua. `phase`, `provisioning` and `candidate.remote` are the session's.
+ * `call.state` from main/sip/ua; `phase`, `ice.state`, `candidate.remote` and the flat `media.stats`
+ * figures as main/api's EngineEvent writes them. `provisioning` is the lab registrar's (and the
+ * session's, once main/api carries it).
  */
 
 const finite = z.number().finite();
@@ -94,14 +96,20 @@ export const mediaIntervalStatsSchema = z
     received: receivedIntervalSchema.optional(),
     rtt: z.object({ count: finite, meanMs: finite.optional(), lastMs: finite.optional(), maxMs: finite.optional() }).passthrough().optional(),
     mos: finite.optional(),
+    // main/api's flat view of an interval (MediaStatsView): figures without the counts behind them.
+    packetsSent: finite.optional(),
+    packetsReceived: finite.optional(),
+    lossPct: finite.optional(),
+    jitterMs: finite.optional(),
+    rttMs: finite.optional(),
   })
   .passthrough();
 export type MediaIntervalStatsData = z.infer<typeof mediaIntervalStatsSchema>;
 
 /** One schema per event type we read; the key is the event's `type`. */
 export const KNOWN_EVENT_SCHEMAS = {
-  /** The session's five phases (and their sub-steps): `started`, then `ok`, `failed` or `skipped`. */
-  phase: z.object({ phase: z.string().min(1), status: z.enum(['started', 'ok', 'failed', 'skipped']), reason: z.string().optional(), error: errorInfoSchema.optional() }).passthrough(),
+  /** The call's five phases (main/api PHASE_NAMES): `running`, then `done`, `failed` or `skipped`. */
+  phase: z.object({ name: z.string().min(1), state: z.string().min(1), detail: z.string().optional() }).passthrough(),
   registration: z
     .object({ aor: z.string().optional(), from: z.string().optional(), to: z.string().optional(), state: z.string().optional(), reason: z.string().optional(), expires: finite.optional(), error: errorInfoSchema.optional() })
     .passthrough(),
@@ -131,6 +139,9 @@ export const KNOWN_EVENT_SCHEMAS = {
         .passthrough(),
     })
     .passthrough(),
+  'agent.state': z.object({ from: z.string().optional(), to: z.string(), reason: z.string().optional() }).passthrough(),
+  /** main/api's name for the agent's state (main/serve maps agent.state to it). */
+  'ice.state': z.object({ from: z.string().optional(), to: z.string(), reason: z.string().optional() }).passthrough(),
   'checklist.state': z.object({ from: z.string().optional(), to: z.string(), reason: z.string().optional() }).passthrough(),
   'gather.done': z.object({ summary: z.object({ candidates: finite, failed: finite.optional(), ms: finite.optional() }).passthrough() }).passthrough(),
   check: z.object({ pair: pairViewSchema, from: z.string().optional(), to: z.string(), reason: z.string().optional(), rtt: finite.optional(), error: errorInfoSchema.optional() }).passthrough(),

@@ -1,5 +1,5 @@
 import type { Stamped, TimelineEvent } from './timeline';
-import { eventsOf, type KnownEvent, type PathInfoData } from './timeline-events';
+import { eventsOf, type KnownEvent, type MediaIntervalStatsData, type PathInfoData } from './timeline-events';
 
 /**
  * The media figures of a run, read from its Timeline: one row per `media.stats` interval, and the
@@ -27,7 +27,8 @@ export interface IntervalFigures {
   readonly lost: number;
   readonly lossPct?: number;
   readonly jitterMs?: number;
-  readonly reordered: number;
+  /** Absent when the source does not count reordered packets (main/api's flat figures). */
+  readonly reordered?: number;
   readonly reorderPct?: number;
   /** RFC 3611 §4.7.2 burst density (percent of packets lost inside bursts), 0 with no burst. */
   readonly burstLossPct?: number;
@@ -58,12 +59,7 @@ const pct = (part: number, whole: number): number | undefined => (whole > 0 ? (1
 export function mediaIntervals(events: readonly Stamped<TimelineEvent>[]): IntervalFigures[] {
   return eventsOf(events, 'media.stats').map((e) => {
     const s = e.stats;
-    const r = s.received;
-    const measured = !!r && r.expected > 0;
-    const rttMs = s.rtt && s.rtt.count > 0 ? (s.rtt.meanMs ?? s.rtt.lastMs) : undefined;
-    const bursts = r?.burstGap;
-    const burstLossPct = !r || !bursts ? undefined : (bursts.burstCount ?? 1) > 0 ? 100 * bursts.burstDensity : 0;
-    return {
+    const base = {
       seq: e.seq,
       at: e.at,
       ...(e.ssrc !== undefined ? { ssrc: e.ssrc } : {}),
@@ -71,20 +67,52 @@ export function mediaIntervals(events: readonly Stamped<TimelineEvent>[]): Inter
       path: e.path ?? null,
       startMs: s.startMs,
       endMs: s.endMs,
+    };
+    const r = s.received;
+    if (!r) return { ...base, ...flatFigures(s) };
+    const measured = r.expected > 0;
+    const rttMs = s.rtt && s.rtt.count > 0 ? (s.rtt.meanMs ?? s.rtt.lastMs) : undefined;
+    const bursts = r.burstGap;
+    const burstLossPct = !bursts ? undefined : (bursts.burstCount ?? 1) > 0 ? 100 * bursts.burstDensity : 0;
+    return {
+      ...base,
       ...(s.sent ? { packetsSent: s.sent.packets } : {}),
       measured,
-      expected: r?.expected ?? 0,
-      received: r?.received ?? 0,
-      lost: r?.lost ?? 0,
+      expected: r.expected,
+      received: r.received,
+      lost: r.lost,
       ...(measured ? { lossPct: pct(Math.max(0, r.lost), r.expected)!, jitterMs: r.jitterMs, reorderPct: pct(r.reordered ?? 0, r.expected)! } : {}),
-      reordered: r?.reordered ?? 0,
+      reordered: r.reordered ?? 0,
       ...(measured && burstLossPct !== undefined ? { burstLossPct } : {}),
       ...(rttMs !== undefined ? { rttMs } : {}),
       rttSamples: s.rtt?.count ?? 0,
-      ...(r?.oneWayDelay ? { oneWayMs: r.oneWayDelay.meanMs } : {}),
+      ...(r.oneWayDelay ? { oneWayMs: r.oneWayDelay.meanMs } : {}),
       ...(s.mos !== undefined ? { mos: s.mos } : {}),
     };
   });
+}
+
+/**
+ * main/api's flat interval (packetsReceived, lossPct, jitterMs, rttMs, mos): the packets expected
+ * are worked back from the loss rate, so windows still sum counts; reorder and bursts are not
+ * carried, so they stay unmeasured.
+ */
+function flatFigures(s: MediaIntervalStatsData): Omit<IntervalFigures, 'seq' | 'at' | 'epoch' | 'path' | 'startMs' | 'endMs' | 'ssrc'> {
+  const received = s.packetsReceived ?? 0;
+  const measured = s.lossPct !== undefined && (received > 0 || s.lossPct >= 100);
+  const expected = !measured ? 0 : s.lossPct! >= 100 ? Math.max(received, s.packetsSent ?? 0) : received / (1 - s.lossPct! / 100);
+  return {
+    ...(s.packetsSent !== undefined ? { packetsSent: s.packetsSent } : {}),
+    measured: measured && expected > 0,
+    expected,
+    received,
+    lost: expected - received,
+    ...(measured && expected > 0 ? { lossPct: s.lossPct! } : {}),
+    ...(measured && s.jitterMs !== undefined ? { jitterMs: s.jitterMs } : {}),
+    ...(s.rttMs !== undefined ? { rttMs: s.rttMs } : {}),
+    rttSamples: s.rttMs !== undefined ? 1 : 0,
+    ...(s.mos !== undefined ? { mos: s.mos } : {}),
+  };
 }
 
 function keyOf(ssrc: number | undefined, epoch: number): string {
@@ -193,7 +221,8 @@ export function aggregate(intervals: readonly IntervalFigures[]): AggregateFigur
   const received = m.reduce((s, i) => s + i.received, 0);
   // Interval losses may be negative (a late packet filling an earlier gap): sum, then clamp.
   const lost = Math.max(0, m.reduce((s, i) => s + i.lost, 0));
-  const reordered = m.reduce((s, i) => s + i.reordered, 0);
+  const counted = m.filter((i) => i.reordered !== undefined);
+  const reordered = counted.reduce((s, i) => s + i.reordered!, 0);
   const bursts = m.map((i) => i.burstLossPct).filter((v): v is number => v !== undefined);
   const moses = intervals.map((i) => i.mos).filter((v): v is number => v !== undefined);
   const out = {
@@ -203,7 +232,7 @@ export function aggregate(intervals: readonly IntervalFigures[]): AggregateFigur
     lost,
     lossPct: pct(lost, expected),
     jitterMs: weightedMean(m.map((i) => [i.jitterMs, i.received] as const)),
-    reorderPct: pct(reordered, expected),
+    reorderPct: pct(reordered, counted.reduce((s, i) => s + i.expected, 0)),
     burstLossPct: bursts.length ? Math.max(...bursts) : undefined,
     rttMs: weightedMean(intervals.map((i) => [i.rttMs, i.rttSamples] as const)),
     oneWayMs: weightedMean(m.map((i) => [i.oneWayMs, i.received] as const)),

@@ -165,7 +165,7 @@ const headerSchema = z
   })
   .strict();
 
-const baseEventSchema = z.object({ seq: z.number().int().positive(), type: z.string().min(1), at: z.number().finite() }).passthrough();
+const baseEventSchema = z.object({ seq: z.number().int().positive().optional(), type: z.string().min(1), at: z.number().finite() }).passthrough();
 
 function issueAt(prefix: string, issue: z.ZodIssue): { field: string; reason: string } {
   const field = [prefix, ...issue.path.map((p) => (typeof p === 'number' ? `[${p}]` : `.${p}`))].join('').replace(/^\./, '');
@@ -176,6 +176,7 @@ function issueAt(prefix: string, issue: z.ZodIssue): { field: string; reason: st
  * Reads a Timeline from JSON Lines. Every line is checked: the header's format and version, then
  * for each event `seq` (strictly increasing), `type`, `at` (never decreasing) and, for the event
  * types reports read, their fields. The first problem ends the load with its line number.
+ * The header line may be missing (a bare event list, as main/serve exports); see headerFrom.
  */
 export function parseTimelineJsonl(text: string, file = 'timeline.jsonl'): Result<Timeline<AnyEvent>, TimelineLoadError> {
   const fail = (line: number, reason: string, field?: string): Result<never, TimelineLoadError> =>
@@ -198,18 +199,24 @@ export function parseTimelineJsonl(text: string, file = 'timeline.jsonl'): Resul
 
   const h = parseLine(0);
   if (!h.ok) return h;
-  const hp = headerSchema.safeParse(h.value);
-  if (!hp.success) {
-    const first = issueAt('header', hp.error.issues[0]!);
-    return fail(1, first.reason, first.field);
+  // A file without our header line (main/serve exports bare EngineEvent lines) still loads: its
+  // header is made up from its `run.started` event, and events without `seq` are numbered in order.
+  const headed = typeof h.value === 'object' && h.value !== null && 'format' in h.value;
+  let header: TimelineHeader | undefined;
+  if (headed) {
+    const hp = headerSchema.safeParse(h.value);
+    if (!hp.success) {
+      const first = issueAt('header', hp.error.issues[0]!);
+      return fail(1, first.reason, first.field);
+    }
+    header = hp.data as TimelineHeader;
   }
-  const header: TimelineHeader = hp.data as TimelineHeader;
 
   const events: Stamped<AnyEvent>[] = [];
   let lastSeq = 0;
   let lastAt = -Infinity;
-  for (let i = 1; i < lines.length; i++) {
-    const v = parseLine(i);
+  for (let i = headed ? 1 : 0; i < lines.length; i++) {
+    const v = i === 0 ? h : parseLine(i);
     if (!v.ok) return v;
     const base = baseEventSchema.safeParse(v.value);
     if (!base.success) {
@@ -217,7 +224,8 @@ export function parseTimelineJsonl(text: string, file = 'timeline.jsonl'): Resul
       return fail(i + 1, first.reason, first.field);
     }
     const e = base.data;
-    if (e.seq <= lastSeq) return fail(i + 1, `seq ${e.seq} does not follow ${lastSeq}`, 'seq');
+    const seq = e.seq ?? lastSeq + 1;
+    if (seq <= lastSeq) return fail(i + 1, `seq ${seq} does not follow ${lastSeq}`, 'seq');
     if (e.at < lastAt) return fail(i + 1, `at ${e.at} is earlier than the previous event's ${lastAt}`, 'at');
     if (isKnownEventType(e.type)) {
       const known = KNOWN_EVENT_SCHEMAS[e.type].safeParse(v.value);
@@ -226,12 +234,26 @@ export function parseTimelineJsonl(text: string, file = 'timeline.jsonl'): Resul
         return fail(i + 1, first.reason, first.field);
       }
     }
-    lastSeq = e.seq;
+    lastSeq = seq;
     lastAt = e.at;
-    // The parsed value as written: passthrough keeps every field, so a report sees what was saved.
-    events.push(v.value as Stamped<AnyEvent>);
+    // The value as written (passthrough keeps every field), so a report sees what was saved.
+    events.push((e.seq === undefined ? { seq, ...(v.value as object) } : v.value) as Stamped<AnyEvent>);
   }
-  return ok(new Timeline<AnyEvent>(header, events));
+  return ok(new Timeline<AnyEvent>(header ?? headerFrom(events), events));
+}
+
+/** A header for a file that has none: from its `run.started` event (main/api), else the first event. */
+function headerFrom(events: readonly Stamped<AnyEvent>[]): TimelineHeader {
+  const started = events.find((e) => e.type === 'run.started');
+  const wall = typeof started?.['startedAt'] === 'number' && Number.isFinite(started['startedAt']) ? started['startedAt'] : 0;
+  return {
+    format: TIMELINE_FORMAT,
+    version: TIMELINE_VERSION,
+    tool: 'mediapath',
+    toolVersion: 'unknown',
+    startedAt: new Date(Math.min(Math.max(wall, 0), 8.64e15)).toISOString(),
+    originAt: started?.at ?? events[0]?.at ?? 0,
+  };
 }
 
 /** Writes the Timeline as JSON Lines. */

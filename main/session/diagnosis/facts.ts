@@ -30,9 +30,36 @@ export function localCandidates(events: Events): KnownEvent<'candidate.gathered'
   return eventsOf(events, 'candidate.gathered');
 }
 
-/** The moment the call was answered: the first call state `confirmed` (caller) or `accepted` (callee). */
-export function pickup(events: Events): KnownEvent<'call.state'> | undefined {
-  return eventsOf(events, 'call.state').find((e) => e.to === 'confirmed' || e.to === 'accepted');
+/** The moment the call was answered: the first 2xx to an INVITE, sent or received. */
+export function pickup(events: Events): Stamped<TimelineEvent> | undefined {
+  for (const e of events) {
+    if (e.type === 'call.state') {
+      const to = (e as KnownEvent<'call.state'>).to;
+      if (to === 'confirmed' || to === 'accepted') return e;
+    } else if (e.type === 'sip.sent' || e.type === 'sip.received') {
+      if (isInvite2xx((e as KnownEvent<'sip.sent'>).text)) return e;
+    }
+  }
+  return undefined;
+}
+
+/** `SIP/2.0 2xx …` with `CSeq: n INVITE` (RFC 3261 §7.2, §20.16). */
+export function isInvite2xx(text: string): boolean {
+  if (!/^SIP\/2\.0 2\d\d\b/.test(text)) return false;
+  const head = text.split(/\r?\n\r?\n/, 1)[0] ?? '';
+  return /^cseq[ \t]*:[ \t]*\d+[ \t]+INVITE\b/im.test(head);
+}
+
+/**
+ * When our side's ICE finished: the check list completed or failed (main/ice `checklist.state`),
+ * or the agent did (`agent.state`, main/api `ice.state`). After that the peer checks no more.
+ */
+export function iceFinished(events: Events): Stamped<TimelineEvent> | undefined {
+  return events.find((e) => {
+    if (e.type !== 'checklist.state' && e.type !== 'agent.state' && e.type !== 'ice.state') return false;
+    const to = (e as KnownEvent<'checklist.state'>).to;
+    return to === 'completed' || to === 'failed';
+  });
 }
 
 export function seconds(ms: number): string {

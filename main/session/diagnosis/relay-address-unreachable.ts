@@ -1,5 +1,5 @@
 import { eventsOf, type CandidateViewData } from '../timeline-events';
-import { addr, uniqueSorted } from './facts';
+import { addr, iceFinished, uniqueSorted } from './facts';
 import type { DiagnosisRule } from './types';
 
 /**
@@ -21,7 +21,7 @@ export const relayAddressUnreachable: DiagnosisRule = {
   severity: 'error',
   title: 'Relay address unreachable by the peer',
   evaluate(events) {
-    const done = eventsOf(events, 'checklist.state').find((e) => e.to === 'completed' || e.to === 'failed');
+    const done = iceFinished(events);
     const checks = eventsOf(events, 'check');
     const startedInTime = new Set<string>();
     const localWorks = new Set<string>();

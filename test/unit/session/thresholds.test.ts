@@ -143,6 +143,35 @@ describe('verdicts', () => {
   });
 });
 
+describe('main/api flat media.stats', () => {
+  const flat = (at: number, epoch: number, o: { lossPct?: number; received?: number; jitterMs?: number; rttMs?: number; mos?: number }) => ({
+    type: 'media.stats',
+    at,
+    epoch,
+    path: HOST_PATH,
+    stats: { startMs: at - 1000, endMs: at, packetsSent: 50, ...(o.received !== undefined ? { packetsReceived: o.received } : {}), ...(o.lossPct !== undefined ? { lossPct: o.lossPct } : {}), ...(o.jitterMs !== undefined ? { jitterMs: o.jitterMs } : {}), ...(o.rttMs !== undefined ? { rttMs: o.rttMs } : {}), ...(o.mos !== undefined ? { mos: o.mos } : {}) },
+  });
+
+  it('work back the counts from the loss rate; reorder and bursts stay unmeasured', () => {
+    const t = newTimelineWith([flat(1000, 0, { received: 49, lossPct: 2, jitterMs: 4, rttMs: 30, mos: 4.2 }), flat(2000, 0, { received: 50, lossPct: 0, jitterMs: 2, rttMs: 50 })]);
+    const a = aggregate(mediaIntervals(t.events));
+    expect(a.expected).toBeCloseTo(100, 9);
+    expect(a.lossPct).toBeCloseTo(1, 9);
+    expect(a.rttMs).toBe(40);
+    expect(a.reorderPct).toBeUndefined();
+    const v = evaluateThresholds(mediaEpochs(t.events), MICROSOFT_CLIENT_EDGE);
+    expect(metric(v, 'lossPct')).toMatchObject({ status: 'fail' });
+    expect(metric(v, 'reorderPct').status).toBe('not-measured');
+    expect(metric(v, 'burstLossPct').status).toBe('not-measured');
+  });
+
+  it('an interval without figures (before the first packet) is not measured', () => {
+    const t = newTimelineWith([flat(1000, 0, {})]);
+    expect(mediaIntervals(t.events)[0]!.measured).toBe(false);
+    expect(evaluateThresholds(mediaEpochs(t.events), MICROSOFT_CLIENT_EDGE).status).toBe('error');
+  });
+});
+
 describe('epochs', () => {
   it('start at media.epoch, end where the next begins, and sum losses before clamping', () => {
     const t = newTimelineWith([
@@ -161,8 +190,8 @@ describe('epochs', () => {
   });
 });
 
-function newTimelineWith(events: ReturnType<typeof mediaStats>[]) {
+function newTimelineWith(events: Array<ReturnType<typeof mediaStats> | Record<string, unknown>>) {
   const t = newTimeline();
-  for (const e of events) t.append(e);
+  for (const e of events) t.append(e as ReturnType<typeof mediaStats>);
   return t;
 }

@@ -103,6 +103,22 @@ describe('JSON Lines', () => {
     expect(JSON.stringify(back.value.events)).toBe(JSON.stringify(t.events));
   });
 
+  it('loads a bare event list without header or seq (main/serve exports), numbering events in order', () => {
+    const text = [
+      { type: 'run.started', at: 100, runId: 'r1', title: 'lab', source: 'lab', startedAt: Date.UTC(2026, 0, 2) },
+      { type: 'phase', at: 100, name: 'gathering', state: 'running' },
+      { type: 'phase', at: 300, name: 'gathering', state: 'done' },
+    ]
+      .map((e) => JSON.stringify(e))
+      .join('\n');
+    const r = parseTimelineJsonl(text, 'serve.jsonl');
+    if (!r.ok) throw new Error(formatTimelineLoadError(r.error));
+    expect(r.value.header).toMatchObject({ format: 'mediapath-timeline', toolVersion: 'unknown', startedAt: '2026-01-02T00:00:00.000Z', originAt: 100 });
+    expect(r.value.events.map((e) => e.seq)).toEqual([1, 2, 3]);
+    expect(r.value.events[1]).toEqual({ seq: 2, type: 'phase', at: 100, name: 'gathering', state: 'running' });
+    expect(loadError('{"type":"phase","at":1,"name":"x"}\n')).toMatchObject({ line: 1, field: 'phase.state' });
+  });
+
   it('names the line of a line that is not JSON', () => {
     const e = loadError(`${HEADER}\n{"seq":1,"type":"a","at":0}\n{"seq":2,"type":"b",\n`);
     expect(e).toMatchObject({ code: 'TIMELINE_INVALID', file: 'run.jsonl', line: 3 });
@@ -112,6 +128,7 @@ describe('JSON Lines', () => {
   it('checks the header', () => {
     expect(loadError('')).toMatchObject({ line: 1, reason: expect.stringMatching(/header/) });
     expect(loadError('{"format":"other","version":1}\n')).toMatchObject({ line: 1, field: 'header.format' });
+    expect(loadError('[]\n')).toMatchObject({ line: 1 });
     expect(loadError(HEADER.replace('"version":1', '"version":7') + '\n')).toMatchObject({ line: 1, field: 'header.version' });
   });
 

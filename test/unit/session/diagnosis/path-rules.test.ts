@@ -60,6 +60,16 @@ describe('relay-address-unreachable', () => {
     expect(run(relayAddressUnreachable, t)).toBeUndefined();
   });
 
+  it('reads the end of checking from main/api\'s ice.state too', () => {
+    const t = tl(
+      check(100, host, peerSrflx, 'in-progress', 'succeeded'),
+      { type: 'ice.state', at: 180, from: 'checking', to: 'completed', reason: 'every component nominated' },
+      check(300, relay, peerRelay, 'waiting', 'in-progress'),
+      check(6050, relay, peerRelay, 'in-progress', 'failed', stunTimeout),
+    );
+    expect(run(relayAddressUnreachable, t)).toBeUndefined();
+  });
+
   it('stays quiet on the lab consent-loss callee (rfc8445): the caller stopped checking, so its relays had no permission for us', async () => {
     expect(run(relayAddressUnreachable, await iceScenarioTimeline('consent-loss', 'callee', { strategy: 'rfc8445' }))).toBeUndefined();
   });
@@ -140,6 +150,16 @@ describe('path-unsettled', () => {
   it('stays quiet when promotion finished within the settle time, or with no pickup', async () => {
     expect(run(pathUnsettled, await answeredRun('promotion'))).toBeUndefined();
     expect(run(pathUnsettled, await iceScenarioTimeline('consent-loss'))).toBeUndefined();
+  });
+
+  it('takes pickup from the 200 OK to the INVITE on the wire, not from a 200 to something else', () => {
+    const ok200 = (at: number, method: string): AnyEvent => ({ type: 'sip.received', at, peer: '127.0.0.1:5060', transport: 'udp', text: `SIP/2.0 200 OK\r\nVia: SIP/2.0/UDP x\r\nCSeq: 2 ${method}\r\nContent-Length: 0\r\n\r\n` });
+    const change = (at: number): AnyEvent => ({ type: 'path.changed', at, component: 1, to: pair(host, peerHost), reason: 'higher-priority-succeeded' });
+    const t = tl(ok200(100, 'REGISTER'), ok200(1000, 'INVITE'), change(1200), change(7000), ok200(7100, 'INVITE'));
+    const d = run(pathUnsettled, t)!;
+    expect(d.evidence).toEqual([2, 3, 4]);
+    expect(d.facts).toMatchObject({ lastChangeAfterPickupMs: 6000, changesAfterPickup: 2 });
+    expect(run(pathUnsettled, tl(ok200(100, 'REGISTER'), change(7000)))).toBeUndefined();
   });
 
   it('the settle time is an option', async () => {

@@ -21,6 +21,12 @@ describe('no-mras-uri', () => {
     expect(run(noMrasUri, tl({ type: 'provisioning', at: 5, aor: 'sip:alice@lab.test' }))?.id).toBe('no-mras-uri');
   });
 
+  it('fires when the session skipped the MRAS phase for want of an mrasUri (main/api phase events)', () => {
+    const d = run(noMrasUri, tl({ type: 'phase', at: 5, name: 'mras', state: 'skipped', detail: 'provisioning has no mrasUri' }))!;
+    expect(d.message).toMatch(/^The MRAS phase was skipped \(provisioning has no mrasUri\): no media relay/);
+    expect(run(noMrasUri, tl({ type: 'phase', at: 5, name: 'mras', state: 'skipped', detail: 'relay given on the command line' }))).toBeUndefined();
+  });
+
   it('stays quiet with an mrasUri, or without provisioning at all', () => {
     expect(run(noMrasUri, tl({ type: 'provisioning', at: 5, ok: true, mrasUri: 'sip:edge@lab.test;gruu;opaque=srvr:MRAS:x' }))).toBeUndefined();
     expect(run(noMrasUri, tl({ type: 'registration', at: 1, to: 'registered' }))).toBeUndefined();
