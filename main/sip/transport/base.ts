@@ -56,6 +56,7 @@ export abstract class BaseSipTransport implements SipTransport {
   abstract sentBy(peer?: TransportAddress): TransportAddress;
   abstract connect(to: TransportAddress): Promise<Result<TransportAddress, MediapathError>>;
   abstract close(): Promise<void>;
+  abstract keepAlive(to: TransportAddress): void;
   /** Puts bytes on the wire to `to`; resolves once they are handed to a socket. */
   protected abstract write(bytes: Uint8Array, to: TransportAddress): Promise<Result<void, MediapathError>>;
 

@@ -99,6 +99,10 @@ export class StreamSipTransport extends BaseSipTransport {
     return c.ok ? ok(c.value.socket.local) : c;
   }
 
+  keepAlive(): void {
+    // Connections we open ping on their own schedule (CrlfKeepAlive).
+  }
+
   protected async write(bytes: Uint8Array, to: TransportAddress): Promise<Result<void, MediapathError>> {
     const c = await this.connection(to);
     if (!c.ok) return c;

@@ -66,6 +66,11 @@ export interface SipTransport {
   /** Opens (or reuses) the connection to `to`; for UDP, nothing to do. Returns the local end. */
   connect(to: TransportAddress): Promise<Result<TransportAddress, MediapathError>>;
   send(message: SipMessage, to: TransportAddress, opts?: SipSendOptions): Promise<Result<void, MediapathError>>;
+  /**
+   * One NAT keep-alive towards `to`. UDP: a CRLFCRLF datagram (what most phones send; servers
+   * ignore it, RFC 5626 §3.5.1 would use STUN). Streams: nothing, their connections ping by themselves.
+   */
+  keepAlive(to: TransportAddress): void;
   /** Parsed messages; requests already carry `received`/`rport` (RFC 3261 §18.2.1, RFC 3581 §4). */
   onMessage(cb: (message: SipMessage, from: TransportAddress) => void): Disposable;
   onEvent(cb: (event: SipTransportEvent) => void): Disposable;

@@ -15,6 +15,8 @@ export interface UdpSipTransportOptions extends BaseTransportOptions {
   readonly advertise?: TransportAddress;
 }
 
+const CRLFCRLF = new Uint8Array([0x0d, 0x0a, 0x0d, 0x0a]);
+
 /** Only CR and LF: a keep-alive (RFC 5626 §3.5.1 uses STUN on UDP, many phones send CRLFs). */
 function isKeepAlive(bytes: Uint8Array): boolean {
   if (bytes.length === 0) return true;
@@ -69,6 +71,10 @@ export class UdpSipTransport extends BaseSipTransport {
     // large requests is not done: the lab's multipart INVITEs fit a loopback datagram.
     this.socket.send(bytes, to);
     return Promise.resolve(ok(undefined));
+  }
+
+  keepAlive(to: TransportAddress): void {
+    if (!this.isClosed) this.socket.send(CRLFCRLF, to);
   }
 
   async close(): Promise<void> {

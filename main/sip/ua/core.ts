@@ -1,6 +1,6 @@
 import { isLoopbackLike } from './loopback';
 import { formatAddress, type TransportAddress } from '../../common/address';
-import type { Clock } from '../../common/clock';
+import type { Clock, TimerHandle } from '../../common/clock';
 import { MediapathError } from '../../common/errors';
 import { createLogger, type Logger } from '../../common/logger';
 import type { RandomSource } from '../../common/random';
@@ -69,6 +69,7 @@ export class UaCore {
   private readonly dialogs = new Map<string, DialogUser>();
   private readonly serverInvites = new Map<string, ServerInviteUser>();
   private started: Promise<void> | undefined;
+  private keepAliveTimer: TimerHandle | undefined;
   private isClosed = false;
 
   constructor(readonly opts: SipUserAgentOptions) {
@@ -157,6 +158,17 @@ export class UaCore {
     this.transport.onMessage((m, from) => {
       if (!this.isClosed) this.driver.onMessage(m, from, this.transport.reliable);
     });
+    const every = this.opts.keepAliveMs ?? 30_000;
+    if (this.kind === 'udp' && every > 0) this.scheduleUdpKeepAlive(every);
+  }
+
+  /** Holds the NAT binding towards the registrar open between REGISTER refreshes (UDP mappings last ~2 min, RFC 4787 REQ-5). */
+  private scheduleUdpKeepAlive(every: number): void {
+    this.keepAliveTimer = this.clock.setTimeout(() => {
+      if (this.isClosed) return;
+      this.transport.keepAlive(this.registrar);
+      this.scheduleUdpKeepAlive(every);
+    }, every);
   }
 
   emit(e: UaEvent): void {
@@ -380,6 +392,7 @@ export class UaCore {
   async close(): Promise<void> {
     if (this.isClosed) return;
     this.isClosed = true;
+    this.clock.clearTimeout(this.keepAliveTimer);
     try {
       await this.started;
     } catch {

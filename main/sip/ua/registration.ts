@@ -120,7 +120,9 @@ export class Registration {
       const info = await this.exchange(this.asked);
       this.current = info;
       this.move('registered', `granted ${info.expires} s`, undefined, info);
-      this.schedule(info.expires * 1000 * this.opts.refreshAt, 'refresh');
+      // The answer itself may have shown a new public address (a NAT that re-mapped us): bind it now.
+      if (!sameContact(info.contact, this.core.contactUri())) this.schedule(0, 'contact changed', 0);
+      else this.schedule(info.expires * 1000 * this.opts.refreshAt, 'refresh');
       return info;
     } catch (e) {
       if (this.core.closed) {
@@ -186,12 +188,12 @@ export class Registration {
     this.inFlight.catch(() => undefined);
   }
 
-  private schedule(ms: number, reason: string): void {
+  private schedule(ms: number, reason: string, floorMs = 1000): void {
     this.clearTimer();
     this.timer = this.core.clock.setTimeout(() => {
       this.timer = undefined;
       this.refresh(reason);
-    }, Math.max(1000, ms));
+    }, Math.max(floorMs, ms));
   }
 
   private clearTimer(): void {

@@ -34,7 +34,10 @@ export interface SipUserAgentOptions {
   readonly local?: { readonly ip: string; readonly port?: number };
   /** User-Agent header (default `mediapath`). */
   readonly userAgent?: string;
-  /** RFC 5626 CRLF keep-alive on TCP/TLS connections (default 30 000 ms; 0 = off). */
+  /**
+   * NAT keep-alive period (default 30 000 ms; 0 = off): RFC 5626 CRLF ping/pong on TCP/TLS
+   * connections, a CRLFCRLF datagram to the registrar on UDP.
+   */
   readonly keepAliveMs?: number;
   readonly connectTimeoutMs?: number;
   /** Refresh a registration at this fraction of the granted Expires (default 0.8). */

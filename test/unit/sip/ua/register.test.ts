@@ -89,3 +89,32 @@ describe('SipUserAgent registration (RFC 3261 §10.2) on the virtual network', (
     await w.close();
   });
 });
+
+describe('registration behind a NAT that forgets us', () => {
+  it('without keep-alives the NAT re-maps us; the refresh learns it and moves the binding (old Contact expires=0)', async () => {
+    const w = await uaWorld('udp', { maxExpires: 600 }, 1, { mapping: 'endpoint-independent', filtering: 'address-and-port-dependent', portPreservation: false, portAllocation: 'random' });
+    const alice = w.ua('alice', w.aliceHost, { keepAliveMs: 0 });
+    const first = await settle(w.clock, alice.register(600));
+    // The NAT's UDP mapping lasts 120 s; the refresh at 480 s leaves from a new one.
+    await run(w.clock, 485_000, 1000);
+    const contacts = w.reg.contactsOf('alice');
+    expect(contacts).toHaveLength(1);
+    expect(contacts[0]).not.toBe(first.contact);
+    expect(alice.registration?.contact).toBe(contacts[0]);
+    const last = w.reg.requests.filter((r) => r.method === 'REGISTER').at(-1)!;
+    expect(getHeaders(last, 'Contact')).toEqual([`<${contacts[0]}>;expires=600`, `<${first.contact}>;expires=0`]);
+    await settle(w.clock, alice.close());
+    await w.close();
+  });
+
+  it('with UDP keep-alives (default 30 s) the mapping and the Contact stay', async () => {
+    const w = await uaWorld('udp', { maxExpires: 600 }, 1, { mapping: 'endpoint-independent', filtering: 'address-and-port-dependent', portPreservation: false, portAllocation: 'random' });
+    const alice = w.ua('alice', w.aliceHost);
+    const first = await settle(w.clock, alice.register(600));
+    await run(w.clock, 485_000, 1000);
+    expect(w.reg.contactsOf('alice')).toEqual([first.contact]);
+    expect(w.reg.requests.filter((r) => r.method === 'REGISTER')).toHaveLength(3);
+    await settle(w.clock, alice.close());
+    await w.close();
+  });
+});

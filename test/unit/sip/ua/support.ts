@@ -1,7 +1,7 @@
 import { FakeClock } from '../../../../main/common/clock';
 import { SeededRandom } from '../../../../main/common/random';
 import type { Net } from '../../../../main/net/types';
-import { VirtualNetwork } from '../../../../main/net/virtual';
+import { type NatConfig, type NatPreset, VirtualNetwork } from '../../../../main/net/virtual';
 import type { SipTransportKind } from '../../../../main/sip/transport';
 import { SipUserAgent, type SipUserAgentOptions, type UaEvent } from '../../../../main/sip/ua';
 import { TestSipRegistrar, type TestRegistrarOptions } from '../../../support/sip-registrar';
@@ -14,12 +14,12 @@ export const USERS = { alice: 'alice-pw', bob: 'bob-pw', carol: 'carol-pw' };
  * The registrar on the internet (203.0.113.10, DNS lab.test), alice behind a port-restricted
  * NAT (192.168.1.10 → 198.51.100.1), bob on the internet (203.0.113.20).
  */
-export async function uaWorld(kind: SipTransportKind = 'udp', registrar: Partial<TestRegistrarOptions> = {}, seed = 1) {
+export async function uaWorld(kind: SipTransportKind = 'udp', registrar: Partial<TestRegistrarOptions> = {}, seed = 1, nat: NatConfig | NatPreset = 'port-restricted-cone') {
   const clock = new FakeClock();
   const net = new VirtualNetwork({ clock, random: seed });
   const server = net.addHost('server', { ip: '203.0.113.10', dns: 'lab.test' });
   net.addLan('home', { cidr: '192.168.1.0/24' });
-  net.addNat('nat', { inside: 'home', ip: '198.51.100.1', nat: 'port-restricted-cone' });
+  net.addNat('nat', { inside: 'home', ip: '198.51.100.1', nat });
   const aliceHost = net.addHost('alice', { lan: 'home', ip: '192.168.1.10' });
   const bobHost = net.addHost('bob', { ip: '203.0.113.20' });
   const reg = await TestSipRegistrar.start({
