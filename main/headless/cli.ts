@@ -2,6 +2,7 @@ import { Command, CommanderError } from 'commander';
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { registerLab } from './commands/lab';
+import { registerLabMedia } from './commands/lab-media';
 import { registerServe } from './commands/serve';
 import { registerTurnProbe } from './commands/turn-probe';
 import { processOutput, type Output } from './output';
@@ -21,6 +22,7 @@ export function buildProgram(setExit: (code: number) => void, o: Output = proces
     .configureOutput({ writeOut: (t) => o.out(t), writeErr: (t) => o.err(t) });
   registerTurnProbe(program, o, setExit);
   registerLab(program, o, setExit);
+  registerLabMedia(program, o, setExit);
   registerServe(program, o, setExit);
   return program;
 }

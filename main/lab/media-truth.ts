@@ -7,7 +7,7 @@ import { decodeProbePayload } from '../media/probe-payload';
 import { ReceiverStats } from '../media/receiver-stats';
 import { decodeRtcpCompound } from '../media/rtcp';
 import { decodeRtp } from '../media/rtp';
-import { streamFigures, streamQuality, type RttSample, type StreamFigures, type StreamQuality } from '../media/stream';
+import { streamFigures, streamQuality, TransitJitter, type RttSample, type StreamFigures, type StreamQuality } from '../media/stream';
 import type { PacketRecord } from '../net/virtual';
 import type { ForwardRecord } from './forwarder';
 
@@ -102,6 +102,8 @@ export interface RtpTruth {
   readonly duplicates: number;
   /** RFC 3550 §A.8 over the true send and arrival times, in arrival order (jitterFromTruth). */
   readonly jitterMs: number;
+  /** The same estimate averaged over the stream. */
+  readonly jitterMeanMs: number;
   readonly meanDelayMs: number;
   /** The receiver's analysis (ReceiverStats) run on the true arrival times. */
   readonly figures: StreamFigures;
@@ -141,11 +143,14 @@ export function rtpTruth(packets: readonly TruthPacket[], o: RtpTruthOptions): R
     firsts.map((f) => f.at),
     o.codec.clockRate,
   );
+  const running = new TransitJitter();
+  for (const f of firsts) running.update(f.at - f.t.sentAt);
   const meanDelayMs = firsts.length ? firsts.reduce((s, f) => s + (f.at - f.t.sentAt), 0) / firsts.length : 0;
 
   // Every delivery (copies too) in time order through the receiver's own analysis.
   const stats = new ReceiverStats({
     ssrc: o.ssrc,
+    minSequential: 1,
     clockRate: o.codec.clockRate,
     packetDurationMs: o.ptimeMs,
     ...(o.jitterBuffer ? { jitterBuffer: o.jitterBuffer } : {}),
@@ -163,7 +168,7 @@ export function rtpTruth(packets: readonly TruthPacket[], o: RtpTruthOptions): R
   stats.flush();
   const sent = all.length ? all[all.length - 1]!.extSeq + 1 : 0;
   const maxDelivered = delivered.length ? delivered[delivered.length - 1]!.extSeq : -1;
-  const figures = streamFigures(stats.totals(), { networkJitterMs: jitter.jitterMs, tailLost: delivered.length ? sent - (maxDelivered + 1) : 0 });
+  const figures = streamFigures(stats.totals(), { networkJitterMs: jitter.jitterMs, networkJitterMeanMs: running.meanMs, tailLost: delivered.length ? sent - (maxDelivered + 1) : 0 });
   const lost = sent - delivered.length;
   const lossPct = sent > 0 ? (100 * lost) / sent : 0;
   const quality = streamQuality(o.codec, o.ptimeMs, {
@@ -173,7 +178,7 @@ export function rtpTruth(packets: readonly TruthPacket[], o: RtpTruthOptions): R
     networkDelayMs: meanDelayMs,
     jitterBufferMs: figures.jitterBufferMs,
   });
-  return { sent, delivered: delivered.length, lost, lossPct, duplicates, jitterMs: jitter.jitterMs, meanDelayMs, figures, quality };
+  return { sent, delivered: delivered.length, lost, lossPct, duplicates, jitterMs: jitter.jitterMs, jitterMeanMs: running.meanMs, meanDelayMs, figures, quality };
 }
 
 export interface RttTruthSample {

@@ -8,7 +8,7 @@ import type { CodecChoice, CodecName } from '../codecs';
 import { classifyDatagram } from '../demux';
 import { burstRatio } from '../emodel';
 import type { JitterBufferConfig } from '../jitter-buffer';
-import { ntpFromUnixMs, type NtpTime } from '../ntp';
+import { msToCompact, ntpFromUnixMs, type NtpTime } from '../ntp';
 import type { IntervalStats } from '../receiver-stats';
 import { decodeRtcpCompound, encodeRtcpCompound, SDES, type ReportBlock, type RtcpPacket } from '../rtcp';
 import type { VoipMetrics } from '../rtcp-xr';
@@ -426,16 +426,21 @@ export class MediaSession {
   }
 
   private sendRtcp(now: number, bye: boolean, reason?: string): void {
-    const packets: RtcpPacket[] = [];
-    const block = this.direction === 'sendonly' ? undefined : this.receiver.reportBlock(now);
+    // The slow parts first (figures, the E-model for XR); the time-critical fields (SR NTP time,
+    // DLSR) are stamped at the last moment, so our own computing never counts as round trip.
+    const xr = this.voipMetricsBlock();
+    const early = this.direction === 'sendonly' ? undefined : this.receiver.reportBlock(now);
+    const t = this.clock.now();
+    const block = early && early.lsr !== 0 && t > now ? { ...early, dlsr: Math.min(0xffffffff, early.dlsr + msToCompact(t - now)) } : early;
     const reports = block ? [block] : [];
+    const packets: RtcpPacket[] = [];
     // RFC 3550 §6.4: an SR when we sent RTP since the last report (we always send unless recvonly).
     if (this.direction !== 'recvonly' && this.sender.packets > 0) {
       packets.push({
         type: 'sr',
         ssrc: this.ssrc,
-        ntp: this.ntpAt(now),
-        rtpTimestamp: this.sender.rtpTimestampAt(now),
+        ntp: this.ntpAt(t),
+        rtpTimestamp: this.sender.rtpTimestampAt(t),
         packetCount: this.sender.packets >>> 0,
         octetCount: this.sender.octets >>> 0,
         reports,
@@ -444,7 +449,6 @@ export class MediaSession {
       packets.push({ type: 'rr', ssrc: this.ssrc, reports });
     }
     packets.push({ type: 'sdes', chunks: [{ ssrc: this.ssrc, items: [{ type: SDES.CNAME, text: this.cname }] }] });
-    const xr = this.voipMetricsBlock();
     if (xr) packets.push({ type: 'xr', ssrc: this.ssrc, blocks: [{ type: 'voip-metrics', ...xr }] });
     if (bye) packets.push({ type: 'bye', ssrcs: [this.ssrc], ...(reason ? { reason: reason.slice(0, 200) } : {}) });
     const bytes = encodeRtcpCompound(packets);

@@ -21,6 +21,8 @@ export interface StreamFigures {
   readonly maxJitterMs: number;
   /** RFC 3550 §A.8 from the probes' send times: the network's part, without our send jitter (ms). */
   readonly networkJitterMs?: number;
+  /** The network jitter estimate averaged over the stream (ms). */
+  readonly networkJitterMeanMs?: number;
   /** Mean one-way delay from probe send times; meaningful only when both ends share a clock. */
   readonly oneWayDelayMs?: number;
   /** RFC 3611 §4.7.2 burst/gap figures (Gmin 16) and the G.107 burst ratio. */
@@ -35,6 +37,7 @@ export interface StreamFigures {
 
 export interface FigureExtras {
   readonly networkJitterMs?: number;
+  readonly networkJitterMeanMs?: number;
   /** Packets the sender says it sent after the last one that arrived (from its final SR). */
   readonly tailLost?: number;
 }
@@ -58,6 +61,7 @@ export function streamFigures(f: ReceptionFigures, extra: FigureExtras = {}): St
     jitterMs: f.jitterMs,
     maxJitterMs: f.maxJitterMs,
     ...(extra.networkJitterMs !== undefined ? { networkJitterMs: extra.networkJitterMs } : {}),
+    ...(extra.networkJitterMeanMs !== undefined ? { networkJitterMeanMs: extra.networkJitterMeanMs } : {}),
     ...(f.oneWayDelay ? { oneWayDelayMs: f.oneWayDelay.meanMs } : {}),
     burstDensity: bg.burstDensity,
     gapDensity: bg.gapDensity,

@@ -98,10 +98,15 @@ export class StreamReceiver {
   }
 
   onRtp(p: RtpPacket, arrivalMs: number): ArrivalVerdict | undefined {
+    const decoded = decodeProbePayload(p.payload);
+    const probe: ProbePayload | undefined = decoded.ok ? decoded.value : undefined;
     if (this.sourceSsrc === undefined) {
       this.sourceSsrc = p.ssrc;
       this.source = new ReceiverStats({
         ssrc: p.ssrc,
+        // RFC 3550 §A.1 probation guards against stray packets; a probe payload with its magic
+        // is proof enough, and probation would drop (and so count as lost) a packet that arrived.
+        ...(probe ? { minSequential: 1 } : {}),
         clockRate: this.opts.clockRate,
         packetDurationMs: this.opts.ptimeMs,
         ...(this.opts.jitterBuffer ? { jitterBuffer: this.opts.jitterBuffer } : {}),
@@ -111,8 +116,6 @@ export class StreamReceiver {
       this.foreignPackets++;
       return undefined;
     }
-    const decoded = decodeProbePayload(p.payload);
-    const probe: ProbePayload | undefined = decoded.ok ? decoded.value : undefined;
     const v = this.source!.onRtp({
       sequenceNumber: p.sequenceNumber,
       timestamp: p.timestamp,
@@ -183,7 +186,7 @@ export class StreamReceiver {
   /** Figures since the first packet, or undefined before any. */
   figures(): StreamFigures | undefined {
     if (!this.source) return undefined;
-    return streamFigures(this.source.totals(), { ...(this.probes > 0 ? { networkJitterMs: this.net.ms } : {}), tailLost: this.tailLost() });
+    return streamFigures(this.source.totals(), { ...(this.probes > 0 ? { networkJitterMs: this.net.ms, networkJitterMeanMs: this.net.meanMs } : {}), tailLost: this.tailLost() });
   }
 
   /**
@@ -235,7 +238,7 @@ export class StreamReceiver {
         endKnown,
         firstArrivalMs: e.firstArrivalMs,
         lastArrivalMs: e.lastArrivalMs,
-        figures: streamFigures(f, { networkJitterMs: e.net.ms, tailLost: tail }),
+        figures: streamFigures(f, { networkJitterMs: e.net.ms, networkJitterMeanMs: e.net.meanMs, tailLost: tail }),
       });
       prevEnd = last;
       prevEpoch = e.epoch;

@@ -1,0 +1,130 @@
+import type { Command } from 'commander';
+import { MediapathError } from '../../common/errors';
+import { CODECS, type CodecName } from '../../media/codecs';
+import { LAB_TOLERANCE, runMediaLab, type LabDirection, type MediaLabResult } from '../../lab/media-lab';
+import type { Output } from '../output';
+
+interface LabMediaFlags {
+  loss: string;
+  burst?: string;
+  delay: string;
+  jitter: string;
+  reorder: string;
+  reorderDelay?: string;
+  duplicate: string;
+  seed: string;
+  duration: string;
+  path: string;
+  network: string;
+  codec: string;
+  ptime?: string;
+  rtcpInterval: string;
+  jb?: string;
+  json?: boolean;
+}
+
+function usage(message: string): MediapathError {
+  return new MediapathError('CLI_USAGE', message, { layer: 'cli' });
+}
+
+function num(name: string, text: string | undefined, lo: number, hi: number, integer = false): number | undefined {
+  if (text === undefined) return undefined;
+  const v = Number(text);
+  if (!Number.isFinite(v) || v < lo || v > hi || (integer && !Number.isInteger(v))) throw usage(`--${name} must be ${integer ? 'an integer ' : ''}${lo}–${hi}, got "${text}"`);
+  return v;
+}
+
+const fmt = (v: number | null, digits: number): string => (v === null ? 'n/a' : v.toFixed(digits));
+const signed = (v: number | null, digits: number): string => (v === null ? 'n/a' : `${v >= 0 ? '+' : ''}${v.toFixed(digits)}`);
+const mark = (ok: boolean): string => (ok ? 'ok' : 'OUT');
+
+function directionLines(title: string, d: LabDirection): string[] {
+  const row = (name: string, t: string, m: string, e: string, tol: string, ok: boolean): string =>
+    `  ${name.padEnd(11)} ${t.padStart(10)} ${m.padStart(10)} ${e.padStart(9)}   ${tol.padEnd(30)} ${mark(ok)}`;
+  return [
+    `${title}`,
+    row('loss %', fmt(d.truth.lossPct, 2), fmt(d.measured.lossPct, 2), signed(d.errors.lossPct, 2), `exact (${d.truth.lost}/${d.truth.sent} vs ${d.measured.lost}/${d.measured.expected})`, d.withinTolerance.loss),
+    row('jitter ms', fmt(d.truth.jitterMs, 2), fmt(d.measured.jitterMs, 2), signed(d.errors.jitterMs, 2), `5 % or ${LAB_TOLERANCE.jitterAbsMs} ms (stream mean)`, d.withinTolerance.jitter),
+    row('RTT ms', fmt(d.truth.rttMs, 2), fmt(d.measured.rttMs, 2), signed(d.errors.rttMs, 2), `${LAB_TOLERANCE.rttMs} ms (+${d.overheadMs.toFixed(2)} ms/way loopback)`, d.withinTolerance.rtt),
+    row('MOS', fmt(d.truth.mos, 3), fmt(d.measured.mos, 3), signed(d.errors.mos, 3), `${LAB_TOLERANCE.mos}`, d.withinTolerance.mos),
+  ];
+}
+
+function printHuman(r: MediaLabResult, o: Output): void {
+  const c = r.config;
+  const L: string[] = [];
+  const where = r.network === 'real' ? 'real sockets on loopback, real clock' : 'virtual network, fake clock';
+  L.push(`mediapath lab media: ${where}; ${r.path} path${r.relay ? ` (caller relayed by ${r.relay.kind} ${r.relay.server} as ${r.relay.relayed})` : ''}; seed ${c.seed}; ${c.durationS} s each way`);
+  L.push(`  stream: ${c.codec}/${c.ptimeMs} ms with RTCP every ${c.rtcpIntervalMs} ms; fixed jitter buffer ${c.jitterBufferMs} ms`);
+  L.push(
+    `  impairment, each direction (forwarder ${r.forwarder.sideA} ⇄ ${r.forwarder.sideB}): loss ${c.lossPct} %${c.burst ? ` in bursts of ${c.burst}` : ''}, delay ${c.delayMs} ms, jitter ${c.jitterMs} ms` +
+      `${c.reorderPct ? `, reorder ${c.reorderPct} % by ${c.reorderDelayMs} ms` : ''}${c.duplicatePct ? `, duplicates ${c.duplicatePct} %` : ''}`,
+  );
+  L.push(`  ${''.padEnd(11)} ${'truth'.padStart(10)} ${'measured'.padStart(10)} ${'error'.padStart(9)}   tolerance`);
+  L.push(...directionLines('caller → callee', r));
+  L.push(...directionLines('callee → caller', r.reverse));
+  L.push(`pacing (this process's own send jitter): p50 ${r.sendJitterP50Ms.toFixed(2)} ms, p99 ${r.sendJitterP99Ms.toFixed(2)} ms, max ${r.sendJitterMaxMs.toFixed(2)} ms over ${r.sendJitter.samples} packets`);
+  L.push(r.ok ? 'measured figures match the truth within tolerance' : 'NOT within tolerance (see OUT above)');
+  o.out(L.join('\n') + '\n');
+}
+
+/** `mediapath lab media`: a call-shaped stream through the impairment forwarder, measured against its record. */
+export function registerLabMedia(program: Command, o: Output, setExit: (code: number) => void): void {
+  const lab = program.commands.find((c) => c.name() === 'lab') ?? program.command('lab').description('Run field scenarios in the embedded lab.');
+  lab
+    .command('media')
+    .description('Synthetic RTP/RTCP both ways through a seeded impairment forwarder: measured loss, jitter, RTT and MOS next to the truth')
+    .option('--loss <pct>', 'packet loss in percent, each direction', '0')
+    .option('--burst <len>', 'mean loss burst length in packets (Gilbert-Elliott)')
+    .option('--delay <ms>', 'one-way delay, each direction', '0')
+    .option('--jitter <ms>', 'extra one-way delay, uniform in [0, jitter)', '0')
+    .option('--reorder <pct>', 'percent of packets held back so later ones overtake them', '0')
+    .option('--reorder-delay <ms>', 'how long a reordered packet is held (default jitter + 2 packet times)')
+    .option('--duplicate <pct>', 'percent of packets delivered twice', '0')
+    .option('--seed <n>', 'seed of every impairment decision', '1')
+    .option('--duration <s>', 'seconds of media each way', '10')
+    .option('--path <host|relay>', 'relay: the caller sends through a TURN relay (coturn on loopback; the lab TURN server with --network virtual)', 'host')
+    .option('--network <real|virtual>', 'real sockets and clock, or the virtual network in fake time', 'real')
+    .option('--codec <name>', `codec to imitate: ${Object.keys(CODECS).join(', ')}`, 'PCMU')
+    .option('--ptime <ms>', 'packet time, 10–60 ms')
+    .option('--rtcp-interval <ms>', 'RTCP report interval', '1000')
+    .option('--jb <ms>', 'fixed jitter buffer depth (default jitter + 20)')
+    .option('--json', 'print one JSON object on stdout')
+    .action(async (f: LabMediaFlags) => {
+      try {
+        if (f.path !== 'host' && f.path !== 'relay') throw usage(`--path must be host or relay, got "${f.path}"`);
+        if (f.network !== 'real' && f.network !== 'virtual') throw usage(`--network must be real or virtual, got "${f.network}"`);
+        if (!(f.codec in CODECS)) throw usage(`--codec must be one of ${Object.keys(CODECS).join(', ')}, got "${f.codec}"`);
+        const burst = num('burst', f.burst, 1, 1000);
+        const reorderDelayMs = num('reorder-delay', f.reorderDelay, 0, 5000);
+        const ptimeMs = num('ptime', f.ptime, 10, 60, true);
+        const jitterBufferMs = num('jb', f.jb, 0, 5000);
+        const r = await runMediaLab({
+          lossPct: num('loss', f.loss, 0, 100)!,
+          ...(burst !== undefined ? { burst } : {}),
+          delayMs: num('delay', f.delay, 0, 5000)!,
+          jitterMs: num('jitter', f.jitter, 0, 5000)!,
+          reorderPct: num('reorder', f.reorder, 0, 100)!,
+          ...(reorderDelayMs !== undefined ? { reorderDelayMs } : {}),
+          duplicatePct: num('duplicate', f.duplicate, 0, 100)!,
+          seed: num('seed', f.seed, 0, 0xffffffff, true)!,
+          durationS: num('duration', f.duration, 0.5, 3600)!,
+          path: f.path,
+          network: f.network,
+          codec: f.codec as CodecName,
+          ...(ptimeMs !== undefined ? { ptimeMs } : {}),
+          rtcpIntervalMs: num('rtcp-interval', f.rtcpInterval, 100, 60_000)!,
+          ...(jitterBufferMs !== undefined ? { jitterBufferMs } : {}),
+          ...(f.json ? {} : { onProgress: (line: string) => o.err(`${line}\n`) }),
+        });
+        if (f.json) o.out(JSON.stringify(r, null, 2) + '\n');
+        else printHuman(r, o);
+        setExit(r.ok ? 0 : 1);
+      } catch (e) {
+        const err = e instanceof MediapathError ? e : new MediapathError('INTERNAL', String((e as Error)?.message ?? e), { layer: 'cli' });
+        if (f.json) o.out(JSON.stringify({ ok: false, error: err.toInfo() }, null, 2) + '\n');
+        else o.err(`mediapath lab media: ${err.code}: ${err.message}\n`);
+        setExit(err.code === 'CLI_USAGE' || err.code === 'INVALID_ARGUMENT' ? 2 : 1);
+      }
+    });
+}
