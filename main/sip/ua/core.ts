@@ -115,7 +115,8 @@ export class UaCore {
       clock: this.clock,
       kind: this.kind,
       ...(local ? { local } : {}),
-      ...(this.opts.tls ? { tls: this.opts.tls } : {}),
+      // A registrar named by host is checked against that name (SNI and certificate), not its IP.
+      ...(this.kind === 'tls' ? { tls: { ...(r.host !== undefined ? { servername: r.host } : {}), ...this.opts.tls } } : {}),
       ...(this.opts.connectTimeoutMs !== undefined ? { connectTimeoutMs: this.opts.connectTimeoutMs } : {}),
       ...(this.kind !== 'udp' ? { keepAlive: { intervalMs: this.opts.keepAliveMs ?? 30_000 } } : {}),
     });

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { getHeader, getHeaders } from '../../../../main/sip/message';
 import type { RegistrationEvent } from '../../../../main/sip/ua';
+import { TestSipRegistrar } from '../../../support/sip-registrar';
 import { run, settle, uaWorld } from './support';
 
 describe('SipUserAgent registration (RFC 3261 §10.2) on the virtual network', () => {
@@ -115,6 +116,31 @@ describe('registration behind a NAT that forgets us', () => {
     expect(w.reg.contactsOf('alice')).toEqual([first.contact]);
     expect(w.reg.requests.filter((r) => r.method === 'REGISTER')).toHaveLength(3);
     await settle(w.clock, alice.close());
+    await w.close();
+  });
+});
+
+describe('TLS registrar named by host', () => {
+  it('checks the certificate against the registrar host name (SNI), not the resolved address', async () => {
+    const w = await uaWorld('udp');
+    await w.reg.close();
+    const listener = await w.server.listenTcp({ ip: '203.0.113.10', port: 5061 });
+    const reg = await TestSipRegistrar.start({ net: w.server, clock: w.clock, kind: 'tls', local: { ip: '203.0.113.10', port: 5061 }, server: listener, users: { alice: 'alice-pw' } });
+    const seen: unknown[] = [];
+    const host = w.aliceHost;
+    const recording = new Proxy(host, {
+      get(target, prop, receiver) {
+        if (prop === 'connectTcp') return (to: unknown, opts: unknown) => (seen.push(opts), target.connectTcp(to as never, opts as never));
+        const v = Reflect.get(target, prop, receiver) as unknown;
+        return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v;
+      },
+    });
+    const alice = w.ua('alice', recording, { transport: 'tls', registrar: { host: 'lab.test' }, tls: { ca: 'PEM' } });
+    const info = await settle(w.clock, alice.register(600));
+    expect(info.contact).toMatch(/;transport=tls$/);
+    expect(seen[0]).toMatchObject({ tls: { servername: 'lab.test', ca: 'PEM' } });
+    await settle(w.clock, alice.close());
+    await reg.close();
     await w.close();
   });
 });
