@@ -68,15 +68,19 @@ export function mediaIntervals(events: readonly Stamped<TimelineEvent>[]): Inter
       startMs: s.startMs,
       endMs: s.endMs,
     };
+    // main/media's MediaIntervalStats has `sent` and `rtt` on every interval; main/api's view has neither.
+    if (!s.sent && !s.rtt && !s.received) return { ...base, ...flatFigures(s) };
     const r = s.received;
-    if (!r) return { ...base, ...flatFigures(s) };
-    const measured = r.expected > 0;
     const rttMs = s.rtt && s.rtt.count > 0 ? (s.rtt.meanMs ?? s.rtt.lastMs) : undefined;
+    const sent = s.sent ? { packetsSent: s.sent.packets } : {};
+    const rtt = { ...(rttMs !== undefined ? { rttMs } : {}), rttSamples: s.rtt?.count ?? 0 };
+    if (!r) return { ...base, ...sent, measured: false, expected: 0, received: 0, lost: 0, ...rtt, ...(s.mos !== undefined ? { mos: s.mos } : {}) };
+    const measured = r.expected > 0;
     const bursts = r.burstGap;
     const burstLossPct = !bursts ? undefined : (bursts.burstCount ?? 1) > 0 ? 100 * bursts.burstDensity : 0;
     return {
       ...base,
-      ...(s.sent ? { packetsSent: s.sent.packets } : {}),
+      ...sent,
       measured,
       expected: r.expected,
       received: r.received,
@@ -84,8 +88,7 @@ export function mediaIntervals(events: readonly Stamped<TimelineEvent>[]): Inter
       ...(measured ? { lossPct: pct(Math.max(0, r.lost), r.expected)!, jitterMs: r.jitterMs, reorderPct: pct(r.reordered ?? 0, r.expected)! } : {}),
       reordered: r.reordered ?? 0,
       ...(measured && burstLossPct !== undefined ? { burstLossPct } : {}),
-      ...(rttMs !== undefined ? { rttMs } : {}),
-      rttSamples: s.rtt?.count ?? 0,
+      ...rtt,
       ...(r.oneWayDelay ? { oneWayMs: r.oneWayDelay.meanMs } : {}),
       ...(s.mos !== undefined ? { mos: s.mos } : {}),
     };
