@@ -140,6 +140,8 @@ export interface RunView {
   readonly runId: string | null;
   readonly name: string;
   readonly events: readonly EngineEvent[];
+  /** Lines of an opened file that are not EngineEvents the UI shows (other layers' raw events), by type. */
+  readonly skipped?: Readonly<Record<string, number>>;
 }
 
 export interface RunExport {

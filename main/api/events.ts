@@ -79,7 +79,8 @@ const EVENT_SCHEMAS = [
       renewal: z.boolean().optional(),
     }),
   z.object({ type: z.literal('mras.failed'), at, error: errorInfoSchema, reason: text(1024).optional() }),
-  z.object({ type: z.literal('candidate.gathered'), at, side: z.literal('local'), candidate: candidateViewSchema }),
+  // `side` is always local (the peer's arrive as candidate.remote); optional, as the agent omits it.
+  z.object({ type: z.literal('candidate.gathered'), at, side: z.literal('local').optional(), candidate: candidateViewSchema }),
   z
     .object({
       type: z.literal('candidate.remote'),

@@ -101,11 +101,13 @@ export class ApiServer implements MediapathApi {
         }
         const parsed = parseRun(text);
         if (!parsed.ok) return parsed;
-        const started = parsed.value.find((e) => e.type === 'run.started');
+        const { events, skipped } = parsed.value;
+        if (!events.length) return err({ code: 'TIMELINE_INVALID', message: `no events the UI can show${Object.keys(skipped).length ? ` (only ${Object.keys(skipped).join(', ')})` : ''}`, layer: 'api' });
+        const started = events.find((e) => e.type === 'run.started');
         this.runId = started?.type === 'run.started' ? started.runId : `file-${++this.runCounter}`;
         this.runName = name;
-        this.events = parsed.value.slice(0, this.maxEvents);
-        return ok(this.view());
+        this.events = events.slice(0, this.maxEvents);
+        return ok({ ...this.view(), ...(Object.keys(skipped).length ? { skipped } : {}) });
       },
       exportRun: async () => {
         if (!this.events.length) return err({ code: 'INVALID_ARGUMENT', message: 'nothing to export: run a scenario or open a run first', layer: 'api' });

@@ -77,7 +77,8 @@ export function App({ api }: { api: MediapathApi }) {
     const r = await api.openRun({ text: await file.text(), name: file.name });
     if (!r.ok) return notify(`Could not open ${file.name}: ${r.error.message}`, 'bad');
     replace(r.value.events);
-    notify(`Opened ${file.name}: ${r.value.events.length} events`, 'ok');
+    const skipped = Object.entries(r.value.skipped ?? {});
+    notify(`Opened ${file.name}: ${r.value.events.length} events${skipped.length ? ` (not shown: ${skipped.map(([t, n]) => `${n} ${t}`).join(', ')})` : ''}`, 'ok');
   };
 
   const info = runInfoOf(events);

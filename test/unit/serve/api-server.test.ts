@@ -76,6 +76,28 @@ describe('ApiServer', () => {
     expect(v).toEqual({ ok: true, value: { name: 'mediapath', version: '0.0.0-test', host: 'test' } });
   });
 
+  it('opens a session Timeline file: header line skipped, raw agent events mapped, other layers counted', async () => {
+    const api = server();
+    const cand = { id: 'L1', type: 'host', transport: 'udp', address: '10.1.0.11', port: 5000, family: 4, priority: 2130706431, foundation: '1', component: 1 };
+    const lines = [
+      { format: 'mediapath-timeline', version: 1, tool: 'mediapath', toolVersion: '0', startedAt: '2026-01-01T00:00:00.000Z', originAt: 0 },
+      { seq: 1, type: 'agent.state', from: 'new', to: 'gathering', reason: 'gather started', at: 0 },
+      { seq: 2, type: 'candidate.gathered', at: 5, candidate: cand },
+      { seq: 3, type: 'provisioning', at: 6, ok: true, mrasUri: 'sip:mras@lab.test' },
+    ];
+    const r = await api.openRun({ text: lines.map((l) => JSON.stringify(l)).join('\n') });
+    expect(r.ok).toBe(true);
+    if (!r.ok) return;
+    expect(r.value.events.map((e) => e.type)).toEqual(['ice.state', 'candidate.gathered']);
+    expect(r.value.skipped).toEqual({ provisioning: 1 });
+    const other = await api.openRun({ text: JSON.stringify({ format: 'pcap' }) + '\n' });
+    expect(!other.ok && other.error.message).toMatch(/line 1: unknown format/);
+    const none = await api.openRun({ text: JSON.stringify({ type: 'provisioning', at: 1 }) });
+    expect(!none.ok && none.error.code).toBe('TIMELINE_INVALID');
+    const noAt = await api.openRun({ text: JSON.stringify({ type: 'phase', name: 'media', state: 'done' }) });
+    expect(!noAt.ok && noAt.error.message).toMatch(/line 1: .*finite number `at`/);
+  });
+
   it('call, answer, register say NOT_IMPLEMENTED in words', async () => {
     const api = server();
     const c = await api.call({ target: 'sip:bob@lab.test' });
