@@ -4,6 +4,7 @@ import * as path from 'node:path';
 import { registerLab } from './commands/lab';
 import { registerLabMedia } from './commands/lab-media';
 import { registerServe } from './commands/serve';
+import { registerScenario } from './commands/scenario';
 import { registerTurnProbe } from './commands/turn-probe';
 import { processOutput, type Output } from './output';
 
@@ -24,6 +25,7 @@ export function buildProgram(setExit: (code: number) => void, o: Output = proces
   registerLab(program, o, setExit);
   registerLabMedia(program, o, setExit);
   registerServe(program, o, setExit);
+  registerScenario(program, o, setExit);
   return program;
 }
 
