@@ -64,6 +64,7 @@ function printHuman(r: MediaLabResult, o: Output): void {
   L.push(...directionLines('caller → callee', r));
   L.push(...directionLines('callee → caller', r.reverse));
   L.push(`pacing (this process's own send jitter): p50 ${r.sendJitterP50Ms.toFixed(2)} ms, p99 ${r.sendJitterP99Ms.toFixed(2)} ms, max ${r.sendJitterMaxMs.toFixed(2)} ms over ${r.sendJitter.samples} packets`);
+  if (r.disturbed) L.push(`warning: ${r.disturbance}; the figures may show this machine's load, not the path: rerun on a quieter machine`);
   L.push(r.ok ? 'measured figures match the truth within tolerance' : 'NOT within tolerance (see OUT above)');
   o.out(L.join('\n') + '\n');
 }
@@ -79,7 +80,7 @@ export function registerLabMedia(program: Command, o: Output, setExit: (code: nu
     .option('--delay <ms>', 'one-way delay, each direction', '0')
     .option('--jitter <ms>', 'extra one-way delay, uniform in [0, jitter)', '0')
     .option('--reorder <pct>', 'percent of packets held back so later ones overtake them', '0')
-    .option('--reorder-delay <ms>', 'how long a reordered packet is held (default jitter + 2 packet times)')
+    .option('--reorder-delay <ms>', 'how long a reordered packet is held (default jitter + 3 packet times)')
     .option('--duplicate <pct>', 'percent of packets delivered twice', '0')
     .option('--seed <n>', 'seed of every impairment decision', '1')
     .option('--duration <s>', 'seconds of media each way', '10')
@@ -88,7 +89,7 @@ export function registerLabMedia(program: Command, o: Output, setExit: (code: nu
     .option('--codec <name>', `codec to imitate: ${Object.keys(CODECS).join(', ')}`, 'PCMU')
     .option('--ptime <ms>', 'packet time, 10–60 ms')
     .option('--rtcp-interval <ms>', 'RTCP report interval', '1000')
-    .option('--jb <ms>', 'fixed jitter buffer depth (default jitter + 20)')
+    .option('--jb <ms>', 'fixed jitter buffer depth (default jitter + 30)')
     .option('--json', 'print one JSON object on stdout')
     .action(async (f: LabMediaFlags) => {
       try {
