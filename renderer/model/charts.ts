@@ -2,11 +2,12 @@ import type { EngineEvent, MediaPathView } from '../../main/api';
 
 export const METRICS = ['lossPct', 'jitterMs', 'rttMs', 'mos'] as const;
 export type Metric = (typeof METRICS)[number];
-export const METRIC_LABELS: Readonly<Record<Metric, { name: string; unit: string; digits: number }>> = {
-  lossPct: { name: 'Loss', unit: '%', digits: 2 },
-  jitterMs: { name: 'Jitter', unit: 'ms', digits: 1 },
-  rttMs: { name: 'RTT', unit: 'ms', digits: 1 },
-  mos: { name: 'MOS', unit: '', digits: 2 },
+/** Axis floors and ceilings: loss in %, MOS on its 1–5 scale (ITU-T P.800), delays from 0. */
+export const METRIC_LABELS: Readonly<Record<Metric, { name: string; unit: string; digits: number; yMin: number; yMinTop: number; yMaxTop: number }>> = {
+  lossPct: { name: 'Loss', unit: '%', digits: 2, yMin: 0, yMinTop: 2, yMaxTop: 100 },
+  jitterMs: { name: 'Jitter', unit: 'ms', digits: 1, yMin: 0, yMinTop: 10, yMaxTop: Infinity },
+  rttMs: { name: 'RTT', unit: 'ms', digits: 1, yMin: 0, yMinTop: 20, yMaxTop: Infinity },
+  mos: { name: 'MOS', unit: '', digits: 2, yMin: 1, yMinTop: 5, yMaxTop: 5 },
 };
 
 export interface EpochSeries {

@@ -44,7 +44,7 @@ function CandidateTable({ caption, rows, testId }: { caption: string; rows: Read
                 <td className="mono num">{c.priority}</td>
                 <td className="mono">{c.foundation}</td>
                 <td className="mono">{c.relatedAddress !== undefined ? hostPort(c.relatedAddress, c.relatedPort ?? 0) : '—'}</td>
-                <td>{[c.relayProtocol && c.type !== 'host' ? `${c.relayProtocol} to ${c.server ?? 'server'}` : '', c.interfaceName ?? ''].filter(Boolean).join(' · ') || '—'}</td>
+                <td>{[c.relayProtocol && c.type !== 'host' ? `${c.relayProtocol}${c.server ? ` to ${c.server}` : ''}` : '', c.interfaceName ?? ''].filter(Boolean).join(' · ') || '—'}</td>
               </tr>
             ))
           )}

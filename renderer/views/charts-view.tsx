@@ -57,7 +57,18 @@ export function ChartsView({ events, theme = 'light' }: { events: readonly Engin
           </h3>
           <div className="charts">
             {METRICS.map((m) => (
-              <UPlotChart key={m} title={METRIC_LABELS[m].name} unit={METRIC_LABELS[m].unit} x={ep.t} y={ep.values[m]} color={COLORS[m]} theme={theme} />
+              <UPlotChart
+                key={m}
+                title={METRIC_LABELS[m].name}
+                unit={METRIC_LABELS[m].unit}
+                x={ep.t}
+                y={ep.values[m]}
+                color={COLORS[m]}
+                theme={theme}
+                yMin={METRIC_LABELS[m].yMin}
+                yMinTop={METRIC_LABELS[m].yMinTop}
+                yMaxTop={METRIC_LABELS[m].yMaxTop}
+              />
             ))}
           </div>
         </section>

@@ -45,7 +45,7 @@ export function PathTimelineView({ events }: { events: readonly EngineEvent[] })
           </line>
         ))}
       </svg>
-      <table className="grid" data-testid="path-changes">
+      <table className="grid wrap" data-testid="path-changes">
         <thead>
           <tr>
             <th scope="col">Time</th>

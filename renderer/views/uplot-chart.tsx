@@ -11,6 +11,10 @@ export interface ChartProps {
   /** Changes of theme recreate the chart with the new colours. */
   readonly theme: string;
   readonly height?: number;
+  /** The y axis spans at least [yMin, yMinTop], so a flat or tiny series is not blown up to fill it. */
+  readonly yMin?: number;
+  readonly yMinTop?: number;
+  readonly yMaxTop?: number;
 }
 
 function cssVar(name: string, fallback: string): string {
@@ -22,7 +26,7 @@ function cssVar(name: string, fallback: string): string {
  * One uPlot line chart. It draws on a canvas after mount, so server rendering (the component
  * tests) gets the sized, labelled container only; new data goes in with setData, not a rebuild.
  */
-export function UPlotChart({ title, unit, x, y, color, theme, height = 140 }: ChartProps) {
+export function UPlotChart({ title, unit, x, y, color, theme, height = 140, yMin = 0, yMinTop = 1, yMaxTop = Infinity }: ChartProps) {
   const host = useRef<HTMLDivElement>(null);
   const plot = useRef<uPlot | null>(null);
 
@@ -37,7 +41,7 @@ export function UPlotChart({ title, unit, x, y, color, theme, height = 140 }: Ch
         height,
         legend: { show: false },
         cursor: { drag: { x: false, y: false } },
-        scales: { x: { time: false } },
+        scales: { x: { time: false }, y: { range: (_u, _min, max) => [yMin, Math.min(yMaxTop, Math.max(yMinTop, (max ?? 0) * 1.15))] } },
         axes: [
           { stroke: fg, grid: { stroke: grid, width: 1 }, ticks: { stroke: grid }, values: (_u, vals) => vals.map((v) => `${v}s`) },
           { stroke: fg, grid: { stroke: grid, width: 1 }, ticks: { stroke: grid }, size: 50 },
@@ -55,7 +59,7 @@ export function UPlotChart({ title, unit, x, y, color, theme, height = 140 }: Ch
       u.destroy();
       plot.current = null;
     };
-  }, [title, unit, color, theme, height]);
+  }, [title, unit, color, theme, height, yMin, yMinTop, yMaxTop]);
 
   useEffect(() => {
     plot.current?.setData([x as number[], y as Array<number | null>]);
