@@ -63,7 +63,9 @@ export abstract class Call<S extends string> implements DialogUser {
   private reinviteHandler: ReinviteHandler | undefined;
   private awaiting: AwaitingAck | undefined;
   /** ACKs we sent, by INVITE CSeq, to repeat when the 2xx is repeated. */
-  private readonly acks = new Map<number, { ack: SipRequest; dest: TransportAddress }>();
+  private readonly acks = new Map<number, Promise<{ ack: SipRequest; dest: TransportAddress } | undefined>>();
+  /** Settles when every ACK so far is on the wire. */
+  protected ackSent: Promise<void> = Promise.resolve();
   private byeInFlight: Promise<SipResponse | undefined> | undefined;
   /** Our re-INVITEs waiting for the exchange in progress to finish. */
   private offerWaiters: (() => void)[] = [];
@@ -168,6 +170,7 @@ export abstract class Call<S extends string> implements DialogUser {
     }
     this.offerFsm.transition('sending', 're-INVITE');
     try {
+      await this.ackSent;
       for (let round = 0; ; round++) {
         const req = this.withAuth(
           dialog.request('INVITE', {
@@ -237,24 +240,31 @@ export abstract class Call<S extends string> implements DialogUser {
     });
   }
 
-  /** ACK for a 2xx (RFC 3261 §13.2.2.4): in the dialog, same CSeq number, the INVITE's credentials. */
+  /**
+   * ACK for a 2xx (RFC 3261 §13.2.2.4): in the dialog, same CSeq number, the INVITE's
+   * credentials. A repeat of the 2xx gets the same ACK again. Requests we send later in the
+   * dialog wait for it (`ackSent`), so a BYE can never overtake the ACK on the wire.
+   */
   protected ack2xx(res: SipResponse, invite: SipRequest, dialog: Dialog | undefined = this.dialog): void {
     const cseq = parseCSeq(getHeader(res, 'CSeq') ?? '');
     if (!cseq.ok || !dialog) return;
-    const known = this.acks.get(cseq.value.seq);
-    if (known) {
-      this.core.sendAck(known.ack, known.dest);
-      return;
+    const seq = cseq.value.seq;
+    let entry = this.acks.get(seq);
+    const repeat = entry !== undefined;
+    if (!entry) {
+      const creds = invite.headers.filter((h) => h.name === 'Authorization' || h.name === 'Proxy-Authorization').map((h): [string, string] => [h.name, h.value]);
+      const ack = dialog.ack(seq, { via: this.core.newVia(), headers: [...creds, ...this.core.commonHeaders()] });
+      entry = this.core.nextHop(ack).then(
+        (dest) => ({ ack, dest }),
+        (e: unknown) => {
+          this.core.log.warn({ err: e, callId: this.callId }, 'no next hop for ACK');
+          return undefined;
+        },
+      );
+      this.acks.set(seq, entry);
     }
-    const creds = invite.headers.filter((h) => h.name === 'Authorization' || h.name === 'Proxy-Authorization').map((h): [string, string] => [h.name, h.value]);
-    const ack = dialog.ack(cseq.value.seq, { via: this.core.newVia(), headers: [...creds, ...this.core.commonHeaders()] });
-    void this.core.nextHop(ack).then(
-      (dest) => {
-        this.acks.set(cseq.value.seq, { ack, dest });
-        this.core.sendAck(ack, dest);
-      },
-      (e: unknown) => this.core.log.warn({ err: e, callId: this.callId }, 'no next hop for ACK'),
-    );
+    const sent = entry.then((a) => (a ? this.core.sendAck(a.ack, a.dest) : undefined));
+    if (!repeat) this.ackSent = this.ackSent.then(() => sent);
   }
 
   /**
@@ -317,7 +327,7 @@ export abstract class Call<S extends string> implements DialogUser {
   onStray2xx(res: SipResponse): void {
     const cseq = parseCSeq(getHeader(res, 'CSeq') ?? '');
     const known = cseq.ok ? this.acks.get(cseq.value.seq) : undefined;
-    if (known) this.core.sendAck(known.ack, known.dest);
+    void known?.then((a) => (a ? this.core.sendAck(a.ack, a.dest) : undefined));
   }
 
   onRequest(txId: string, req: SipRequest): void {
@@ -411,6 +421,7 @@ export abstract class Call<S extends string> implements DialogUser {
     this.fsm.transition('terminating' as S, 'BYE sent');
     this.byeInFlight = (async () => {
       let res: SipResponse | undefined;
+      await this.ackSent;
       try {
         res = await this.core.requestWithAuth(() =>
           this.withAuth(dialog.request('BYE', { via: this.core.newVia(), headers: this.core.commonHeaders() })),

@@ -216,8 +216,8 @@ export class ClientCall extends Call<ClientCallState> {
     if (this.dialog?.state === 'confirmed' || this.fsm.is('terminated', 'terminating')) {
       // A second fork answered (or we are gone): ACK it and hang that dialog up (§13.2.2.4).
       this.ack2xx(res, invite, d.value);
-      void this.core
-        .requestWithAuth(() => this.withAuth(d.value.request('BYE', { via: this.core.newVia(), headers: this.core.commonHeaders() })))
+      void this.ackSent
+        .then(() => this.core.requestWithAuth(() => this.withAuth(d.value.request('BYE', { via: this.core.newVia(), headers: this.core.commonHeaders() }))))
         .catch(() => undefined);
       return;
     }

@@ -291,9 +291,9 @@ export class UaCore {
   }
 
   /** An ACK for a 2xx goes straight to the transport (RFC 3261 §13.2.2.4: it is its own transaction-less request). */
-  sendAck(ack: SipRequest, dest: TransportAddress): void {
+  async sendAck(ack: SipRequest, dest: TransportAddress): Promise<void> {
     if (this.isClosed) return;
-    void this.transport.send(ack, dest, { stampVia: true });
+    await this.transport.send(ack, dest, { stampVia: true });
   }
 
   addDialog(key: string, user: DialogUser): void {

@@ -24,21 +24,33 @@ async function finish(sipp: SippProcess, net: NodeNet, clock: RealClock, ...uas:
   expect(clock.pendingTimers()).toBe(0);
 }
 
+/** Runs `body`; when it fails, the error carries what SIPp printed (the flaky-run evidence). */
+async function withSipp(sipp: SippProcess, body: () => Promise<void>): Promise<void> {
+  try {
+    await body();
+  } catch (e) {
+    const r = await sipp.stop();
+    const detail = `sipp exit ${r.code} ${r.signal ?? ''}\n--- stdout ---\n${r.stdout.slice(-3000)}\n--- stderr ---\n${r.stderr.slice(-2000)}`;
+    if (e instanceof Error) e.message = `${e.message}\n${detail}`;
+    throw e;
+  } finally {
+    await sipp.stop();
+  }
+}
+
 describe('SipUserAgent against SIPp', () => {
   it('registers with MD5 qop=auth digest that SIPp verifies, and un-registers on close', async () => {
     const net = new NodeNet();
     const clock = new RealClock();
     const port = await pickFreePort('127.0.0.1', { udp: true, tcp: false });
     const sipp = new SippProcess(['-sf', path.join(SIPP_FIXTURES, 'ua-registrar.xml'), '-i', '127.0.0.1', '-p', String(port), '-m', '1']);
-    try {
+    await withSipp(sipp, async () => {
       await waitForSippPort('127.0.0.1', port, 'udp');
       const ua = agent(net, clock, { transport: 'udp', registrar: { address: '127.0.0.1', port } });
       const info = await ua.register(300);
       expect(info.expires).toBe(300);
       await finish(sipp, net, clock, ua);
-    } finally {
-      await sipp.stop();
-    }
+    });
   });
 
   it('a wrong password fails SIPp\'s check: 403 surfaces as SIP_REJECTED', async () => {
@@ -46,7 +58,7 @@ describe('SipUserAgent against SIPp', () => {
     const clock = new RealClock();
     const port = await pickFreePort('127.0.0.1', { udp: true, tcp: false });
     const sipp = new SippProcess(['-sf', path.join(SIPP_FIXTURES, 'ua-registrar.xml'), '-i', '127.0.0.1', '-p', String(port), '-m', '1'], 3);
-    try {
+    await withSipp(sipp, async () => {
       await waitForSippPort('127.0.0.1', port, 'udp');
       const ua = agent(net, clock, { transport: 'udp', registrar: { address: '127.0.0.1', port }, password: 'not-alice-pw' });
       await expect(ua.register(300)).rejects.toMatchObject({ code: 'SIP_REJECTED', detail: { response: { code: 403 } } });
@@ -54,18 +66,16 @@ describe('SipUserAgent against SIPp', () => {
       // SIPp waits for an un-REGISTER that never comes and ends in error.
       expect((await sipp.done).code).not.toBe(0);
       expect(net.openResources()).toBe(0);
-    } finally {
-      await sipp.stop();
-    }
+    });
   });
 
   for (const kind of ['udp', 'tcp'] as const) {
     it(`${kind}: SIPp's UAS answers our INVITE (180, 200 with SDP); we ACK and hang up`, async () => {
       const net = new NodeNet();
       const clock = new RealClock();
-      const port = await pickFreePort('127.0.0.1', { udp: kind === 'udp', tcp: kind === 'tcp' });
+      const port = await pickFreePort('127.0.0.1', { udp: true, tcp: true });
       const sipp = new SippProcess(['-sn', 'uas', '-i', '127.0.0.1', '-p', String(port), '-m', '1', ...(kind === 'tcp' ? ['-t', 't1'] : [])]);
-      try {
+      await withSipp(sipp, async () => {
         await waitForSippPort('127.0.0.1', port, kind);
         const ua = agent(net, clock, { transport: kind, registrar: { address: '127.0.0.1', port } });
         const call = ua.invite(`sip:service@127.0.0.1:${port}`, SDP);
@@ -77,9 +87,7 @@ describe('SipUserAgent against SIPp', () => {
         expect(progress).toContain(180);
         expect((await call.bye())?.status).toBe(200);
         await finish(sipp, net, clock, ua);
-      } finally {
-        await sipp.stop();
-      }
+      });
     });
 
     it(`${kind}: SIPp's UAC calls us; we answer, get the ACK, and take its BYE`, async () => {
@@ -100,15 +108,13 @@ describe('SipUserAgent against SIPp', () => {
         '-sn', 'uac', `127.0.0.1:${ua.localAddress!.port}`, '-s', 'alice', '-i', '127.0.0.1', '-p', String(sippPort), '-m', '1', '-d', '200',
         ...(kind === 'tcp' ? ['-t', 't1'] : []),
       ]);
-      try {
+      await withSipp(sipp, async () => {
         const callee = await confirmed;
         expect(callee.offer?.body).toContain('m=audio');
         expect(await callee.ended).toEqual({ reason: 'remote-bye' });
         expect(calls).toHaveLength(1);
         await finish(sipp, net, clock, ua);
-      } finally {
-        await sipp.stop();
-      }
+      });
     });
   }
 });

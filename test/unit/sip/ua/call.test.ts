@@ -84,6 +84,20 @@ describe('calls through the registrar/proxy (RFC 3261 §13–§15)', () => {
     });
   }
 
+  for (const kind of ['udp', 'tcp'] as const) {
+    it(`${kind}: a BYE sent the moment the 2xx arrives never overtakes the ACK`, async () => {
+      const w = await pair(kind);
+      const call = w.alice.invite('sip:bob@lab.test', SDP('alice'));
+      await waitFor(w, () => w.incoming.length === 1);
+      void w.incoming[0]!.accept(SDP('bob')).catch(() => undefined);
+      void call.answered.then(() => call.bye());
+      await settle(w.clock, call.ended);
+      const order = w.reg.requests.filter((r) => r.method === 'ACK' || r.method === 'BYE').map((r) => r.method);
+      expect(order).toEqual(['ACK', 'BYE']);
+      await closeAll(w);
+    });
+  }
+
   it('CANCEL after 180: the callee sees cancelled, the caller ends cancelled with 487', async () => {
     const w = await pair();
     const call = w.alice.invite('sip:bob@lab.test', SDP('alice'));
