@@ -6,3 +6,4 @@ export { CSV_COLUMNS, CSV_HEADER, appendIntervalCsv, intervalCsv, intervalCsvRow
 export { humanSummary } from './summary';
 export { EXIT_CODES, exitCodeFor, type ExitCode } from './exit-code';
 export { escapeXml } from './xml';
+export { toVerdictEvent } from './events';

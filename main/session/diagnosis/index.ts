@@ -34,3 +34,12 @@ export function diagnose(t: Pick<TimelineReader, 'events'>, opts: DiagnosisOptio
     return d ? [d] : [];
   });
 }
+
+/**
+ * A diagnosis as a Timeline entry (main/api's `diagnosis` event), for the UI to show live. The
+ * evidence becomes the cited events' sequence numbers as text. Reports never read these entries
+ * back: they run the rules again, so a file opened later is judged by the same rules.
+ */
+export function toDiagnosisEvent(d: Diagnosis, at: number): { type: 'diagnosis'; at: number; id: string; message: string; evidence: string[]; severity: Diagnosis['severity'] } {
+  return { type: 'diagnosis', at, id: d.id, message: d.message, evidence: d.evidence.slice(0, 64).map(String), severity: d.severity };
+}
