@@ -163,7 +163,8 @@ const headerSchema = z
     originAt: z.number().finite(),
     meta: z.record(z.union([z.string(), z.number(), z.boolean()])).optional(),
   })
-  .strict();
+  // Within a version the header only gains fields: a newer writer's file still loads here.
+  .passthrough();
 
 const baseEventSchema = z.object({ seq: z.number().int().positive().optional(), type: z.string().min(1), at: z.number().finite() }).passthrough();
 
