@@ -85,7 +85,7 @@ export class SipUserAgent {
    * `refreshAt` of the granted Expires. Rejects with SIP_AUTH_FAILED (wrong password),
    * SIP_REJECTED (other final refusal), SIP_TIMEOUT or a NET_* error.
    */
-  register(expires = 3600): Promise<RegistrationInfo> {
+  async register(expires = 3600): Promise<RegistrationInfo> {
     this.assertOpen();
     return this.reg.register(expires);
   }
