@@ -67,6 +67,12 @@ export interface MediaSessionOptions {
   readonly jitterBuffer?: JitterBufferConfig;
   readonly gmin?: number;
   readonly delaySource?: DelaySource;
+  /**
+   * A frame due longer ago than this is given up rather than sent late (counted as skipped): a
+   * process that fell behind real time catches up like an audio device would, by dropping
+   * frames, not by bursting a backlog. Default 200 ms.
+   */
+  readonly maxLateMs?: number;
   /** The path of the first epoch (default none: set it with changePath). */
   readonly path?: PathInfo | null;
   /** Clock time of the first packet (default: now at start()). */
@@ -134,7 +140,7 @@ export interface MediaSessionReport {
   readonly state: MediaSessionState;
   readonly startedAtMs?: number;
   readonly stoppedAtMs?: number;
-  readonly sent: { readonly packets: number; readonly octets: number; readonly heldBack: number; readonly rtcp: number };
+  readonly sent: { readonly packets: number; readonly octets: number; readonly heldBack: number; readonly skipped: number; readonly rtcp: number };
   readonly received?: {
     readonly ssrc: number;
     readonly cname?: string;
@@ -286,14 +292,18 @@ export class MediaSession {
     this.statsFrom = origin;
     this.sender.setOrigin(origin);
     const ptime = this.sender.ptimeMs;
+    const maxLate = this.opts.maxLateMs ?? 200;
     if (this.direction !== 'recvonly') {
       this.tasks.push(
         this.scheduler.add(
           origin,
           (due, at) => {
             this.pacing.add(at - due);
-            this.sendFrame(Math.round((due - origin) / ptime), at);
-            return due + ptime;
+            const behind = at - due > maxLate ? Math.floor((at - due) / ptime) : 0;
+            if (behind > 0) this.sender.skip(behind);
+            const slot = due + behind * ptime;
+            this.sendFrame(Math.round((slot - origin) / ptime), at);
+            return slot + ptime;
           },
           'media',
         ),
@@ -373,7 +383,7 @@ export class MediaSession {
       state: this.fsm.state,
       ...(this.startedAt !== undefined ? { startedAtMs: this.startedAt } : {}),
       ...(this.stoppedAt !== undefined ? { stoppedAtMs: this.stoppedAt } : {}),
-      sent: { packets: this.sender.packets, octets: this.sender.octets, heldBack: this.sender.heldBack, rtcp: this.rtcpSent },
+      sent: { packets: this.sender.packets, octets: this.sender.octets, heldBack: this.sender.heldBack, skipped: this.sender.skipped, rtcp: this.rtcpSent },
       ...(figures && rsrc !== undefined
         ? {
             received: {

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { FakeClock } from '../../../main/common/clock';
+import { FakeClock, type Clock } from '../../../main/common/clock';
 import { SeededRandom } from '../../../main/common/random';
 import { decodeRtcpCompound, type RtcpPacket } from '../../../main/media/rtcp';
 import { classifyDatagram } from '../../../main/media/demux';
@@ -167,5 +167,38 @@ describe('media session', () => {
       [1, 10, 0, 'p1'],
     ]);
     expect(clock.pendingTimers()).toBe(0);
+  });
+
+  it('gives frames up instead of bursting a backlog when the process fell far behind real time', () => {
+    const inner = new FakeClock();
+    let stallNext = false;
+    // A clock whose next timer fires 500 ms late once asked: a stalled event loop.
+    const clock: Clock = {
+      now: () => inner.now(),
+      wallNow: () => inner.wallNow(),
+      setTimeout: (cb, ms) => {
+        const late = stallNext ? 500 : 0;
+        stallNext = false;
+        return inner.setTimeout(cb, ms + late);
+      },
+      clearTimeout: (h) => inner.clearTimeout(h),
+      pendingTimers: () => inner.pendingTimers(),
+    };
+    const sent: Uint8Array[] = [];
+    const path = { send: (b: Uint8Array) => (sent.push(b), true), onDatagram: () => ({ dispose: () => undefined }) };
+    const scheduler = new PacingScheduler({ clock });
+    const s = new MediaSession({ clock, scheduler, random: new SeededRandom(1), rtp: path, direction: 'sendonly', maxLateMs: 100, statsIntervalMs: 10_000, rtcpIntervalMs: 10_000 });
+    s.start();
+    inner.advance(100); // frames due at 0 … 100 on time
+    stallNext = true;
+    inner.advance(100); // the timer for 120 was re-armed when 100 ran: stall the one after
+    inner.advance(600);
+    s.close();
+    const r = s.report();
+    expect(r.sent.skipped).toBeGreaterThan(20);
+    // Every frame due in 0 … 800 ms is either sent or given up, none twice.
+    expect(r.sent.packets + r.sent.skipped).toBe(41);
+    expect(r.sendJitter.maxMs).toBeGreaterThanOrEqual(480);
+    expect(inner.pendingTimers()).toBe(0);
   });
 });
