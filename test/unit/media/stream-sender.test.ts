@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { SeededRandom } from '../../../main/common/random';
-import { decodeProbePayload } from '../../../main/media/probe-payload';
-import { decodeRtp } from '../../../main/media/rtp';
-import { epochStart, readProbeEpoch, RtpSender, unwrapEpoch } from '../../../main/media/stream';
+import { decodeProbePayload, encodeProbePayload } from '../../../main/media/probe-payload';
+import { decodeRtp, encodeRtp } from '../../../main/media/rtp';
+import { epochStart, readProbeEpoch, RtpSender, unwrapEpoch, writeProbeEpoch } from '../../../main/media/stream';
 
 describe('RTP sender', () => {
   it('numbers packets per RFC 3550 §5.1 and carries the probe with send time, sequence and epoch', () => {
@@ -87,5 +87,25 @@ describe('RTP sender', () => {
     expect(unwrapEpoch(255, 256)).toBe(255);
     expect(unwrapEpoch(1, 255)).toBe(257);
     expect(unwrapEpoch(0, 0)).toBe(0);
+  });
+
+  it('patches the template into exactly what the codecs would encode', () => {
+    const random = new SeededRandom(8);
+    for (const codec of ['PCMU', 'PCMA', 'G722', 'opus'] as const) {
+      const s = new RtpSender({ random, codec });
+      for (let i = 0; i < 300; i++) {
+        if (i % 97 === 50) s.nextEpoch();
+        if (i % 31 === 7) s.holdBack();
+        const frame = i * 3 + 5_000_000;
+        const at = 1e9 + i * 20.123456;
+        const p = s.build(frame, at);
+        const payload = encodeProbePayload({ sendTimeUs: Math.round(at * 1000), extSeq: s.packets }, s.payloadBytes, s.choice.codec.fillByte);
+        writeProbeEpoch(payload, readProbeEpoch(p.bytes.subarray(12))!);
+        const marker = (p.bytes[1]! & 0x80) !== 0;
+        const expected = encodeRtp({ marker, payloadType: s.choice.payloadType, sequenceNumber: p.sequenceNumber, timestamp: s.timestampOf(frame), ssrc: s.ssrc, payload });
+        expect(p.bytes).toEqual(expected);
+        s.commit(p);
+      }
+    }
   });
 });
