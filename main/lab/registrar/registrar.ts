@@ -53,6 +53,8 @@ import { PROVISIONING_EVENT } from '../../mras/provisioning-xml';
 export interface LabRegistrar {
   readonly udp: TransportAddress | undefined;
   readonly tcp: TransportAddress | undefined;
+  /** Set when a TLS listener was handed in (`listen.tls`). */
+  readonly tls: TransportAddress | undefined;
   readonly domain: string;
   readonly realm: string;
   /** Where the MRAS service answers (what provisioning hands out unless the knob hides it). */
@@ -206,6 +208,7 @@ class LabRegistrarImpl implements LabRegistrar {
       ip: listen.ip,
       ...(listen.udpPort !== undefined ? { udpPort: listen.udpPort } : {}),
       ...(listen.tcpPort !== undefined ? { tcpPort: listen.tcpPort } : {}),
+      ...(listen.tls ? { tlsServer: listen.tls } : {}),
       transports,
       onMessage: (bytes, flow) => this.onWire(bytes, flow),
       onStreamError: (flow, error) =>
@@ -217,8 +220,9 @@ class LabRegistrarImpl implements LabRegistrar {
       domain: this.domain,
       ...(this.transport.udp ? { udpPort: this.transport.udp.port } : {}),
       ...(this.transport.tcp ? { tcpPort: this.transport.tcp.port } : {}),
+      ...(this.transport.tls ? { tlsPort: this.transport.tls.port } : {}),
     };
-    this.log.info({ udp: this.transport.udp, tcp: this.transport.tcp, domain: this.domain, mrasUri: this.mrasUri }, 'lab registrar listening');
+    this.log.info({ udp: this.transport.udp, tcp: this.transport.tcp, tls: this.transport.tls, domain: this.domain, mrasUri: this.mrasUri }, 'lab registrar listening');
   }
 
   get udp(): TransportAddress | undefined {
@@ -227,6 +231,10 @@ class LabRegistrarImpl implements LabRegistrar {
 
   get tcp(): TransportAddress | undefined {
     return this.transport.tcp;
+  }
+
+  get tls(): TransportAddress | undefined {
+    return this.transport.tls;
   }
 
   get knobs(): RegistrarKnobs {
@@ -272,7 +280,9 @@ class LabRegistrarImpl implements LabRegistrar {
     for (const g of this.guards) this.opts.clock.clearTimeout(g);
     this.guards.clear();
     this.driver.close();
-    await this.transport?.close();
+    // A TLS listener handed in is ours to close even when start() failed before taking it.
+    if (this.transport) await this.transport.close();
+    else await this.opts.listen.tls?.close();
     this.location.clear();
     this.flows.clear();
     this.byServer.clear();
@@ -329,7 +339,7 @@ class LabRegistrarImpl implements LabRegistrar {
       }
       return;
     }
-    const reliable = flow.transport === 'tcp';
+    const reliable = flow.transport !== 'udp';
     const msg = parsed.value;
     if (msg.kind === 'response') {
       this.driver.onMessage(msg, flow.remote, reliable);
@@ -676,7 +686,7 @@ class LabRegistrarImpl implements LabRegistrar {
       return;
     }
     const outFlow: Flow = { transport: target.value.transport, remote: target.value.address };
-    const connId = target.value.transport === 'tcp' ? this.transport.connectionIdFor(target.value.address) : undefined;
+    const connId = this.transport.connectionIdFor(target.value.transport, target.value.address);
     this.forward(req, txId, flow, { outFlow: connId !== undefined ? { ...outFlow, connId } : outFlow, recordRoute: false });
   }
 
@@ -722,7 +732,7 @@ class LabRegistrarImpl implements LabRegistrar {
     this.flows.set(clientTxId, t.outFlow);
     if (req.method === 'INVITE') this.armGuard(p, TIMER_C_MS, () => this.onTimerC(p));
     this.emit({ type: 'proxy.forwarded', at: this.now(), method: req.method, callId, target: fwd.uri, transport: t.outFlow.transport });
-    this.driver.sendRequest(fwd, t.outFlow.remote, t.outFlow.transport === 'tcp');
+    this.driver.sendRequest(fwd, t.outFlow.remote, t.outFlow.transport !== 'udp');
   }
 
   private onResponse(txId: string | undefined, res: SipResponse): void {
@@ -805,7 +815,7 @@ class LabRegistrarImpl implements LabRegistrar {
     ]);
     const id = clientKey(cancel);
     if (id !== undefined) this.flows.set(id, p.outFlow);
-    this.driver.sendRequest(cancel, p.outFlow.remote, p.outFlow.transport === 'tcp');
+    this.driver.sendRequest(cancel, p.outFlow.remote, p.outFlow.transport !== 'udp');
     // A callee that never answers the INVITE after CANCEL: give up after 64·T1 and answer 487 ourselves.
     const t1 = (this.opts.timers ?? DEFAULT_SIP_TIMERS).t1;
     this.armGuard(p, 64 * t1, () => this.abandon(p, 487, 'no final response after CANCEL'));
@@ -869,7 +879,7 @@ class LabRegistrarImpl implements LabRegistrar {
       const hop = nextHopUri(routed);
       const target = hop.ok ? uriTarget(hop.value) : hop;
       if (!target.ok) return;
-      const connId = target.value.transport === 'tcp' ? this.transport.connectionIdFor(target.value.address) : undefined;
+      const connId = this.transport.connectionIdFor(target.value.transport, target.value.address);
       outFlow = { transport: target.value.transport, remote: target.value.address, ...(connId !== undefined ? { connId } : {}) };
     }
     if (portFor(this.self, outFlow.transport) === undefined) return;
@@ -888,7 +898,7 @@ class LabRegistrarImpl implements LabRegistrar {
     const next = parseVia(getHeader(up, 'Via') ?? '');
     const target = next.ok ? viaReturnTarget(next.value) : undefined;
     if (!target) return;
-    const connId = target.transport === 'tcp' ? this.transport.connectionIdFor(target.address) : undefined;
+    const connId = this.transport.connectionIdFor(target.transport, target.address);
     this.wire({ transport: target.transport, remote: target.address, ...(connId !== undefined ? { connId } : {}) }, up).catch(() => undefined);
   }
 }

@@ -20,21 +20,27 @@ export interface SelfIdentity {
   readonly domain: string;
   readonly udpPort?: number;
   readonly tcpPort?: number;
+  readonly tlsPort?: number;
 }
 
 export const DEFAULT_SIP_PORT = 5060;
+/** RFC 3261 §19.1.2: the default port of sips: and of transport=tls. */
+export const DEFAULT_SIPS_PORT = 5061;
 const DEFAULT_MAX_FORWARDS = 70;
 
 export function portFor(self: SelfIdentity, t: SipTransportKind): number | undefined {
-  return t === 'udp' ? self.udpPort : self.tcpPort;
+  return t === 'udp' ? self.udpPort : t === 'tcp' ? self.tcpPort : self.tlsPort;
+}
+
+function isOwnPort(self: SelfIdentity, port: number): boolean {
+  return port === self.udpPort || port === self.tcpPort || port === self.tlsPort;
 }
 
 /** A URI naming this server: our domain, or our host on one of our ports. */
 export function isSelfUri(uri: SipUri, self: SelfIdentity): boolean {
   if (uri.host.toLowerCase() === self.domain.toLowerCase()) return true;
   if (normalizeIp(uri.host) !== normalizeIp(self.host)) return false;
-  const port = uri.port ?? DEFAULT_SIP_PORT;
-  return port === self.udpPort || port === self.tcpPort;
+  return isOwnPort(self, uri.port ?? (uri.scheme === 'sips' ? DEFAULT_SIPS_PORT : DEFAULT_SIP_PORT));
 }
 
 /** Our Record-Route URI for one transport side. */
@@ -78,13 +84,16 @@ export function nextHopUri(req: SipRequest): Result<SipUri, string> {
   return u.ok ? ok(u.value) : err(`cannot route to "${text.slice(0, 60)}": ${u.error.reason}`);
 }
 
-/** Where a URI sends us: IP literals only (the lab resolves no names), UDP unless it says TCP. */
+/**
+ * Where a URI sends us: IP literals only (the lab resolves no names), UDP unless it says TCP or
+ * TLS; a sips: URI means TLS (RFC 3261 §26.2.2).
+ */
 export function uriTarget(uri: SipUri): Result<{ transport: SipTransportKind; address: TransportAddress }, string> {
-  if (uri.scheme === 'sips') return err('sips: is not served by the lab');
-  const t = (uri.params['transport'] ?? 'udp').toLowerCase();
-  if (t !== 'udp' && t !== 'tcp') return err(`transport=${t} is not served by the lab`);
+  const t = (uri.params['transport'] ?? (uri.scheme === 'sips' ? 'tls' : 'udp')).toLowerCase();
+  if (t !== 'udp' && t !== 'tcp' && t !== 'tls') return err(`transport=${t} is not served by the lab`);
+  if (uri.scheme === 'sips' && t !== 'tls') return err(`a sips: URI cannot use transport=${t}`);
   if (isIP(uri.host) === 0) return err(`host ${uri.host} is not an IP address`);
-  return ok({ transport: t, address: { ip: uri.host, port: uri.port ?? DEFAULT_SIP_PORT } });
+  return ok({ transport: t, address: { ip: uri.host, port: uri.port ?? (t === 'tls' ? DEFAULT_SIPS_PORT : DEFAULT_SIP_PORT) } });
 }
 
 /**
@@ -123,8 +132,7 @@ export function ourVia(self: SelfIdentity, t: SipTransportKind, branch: string):
 /** Whether this Via is one we wrote (host and one of our ports). */
 export function isOwnVia(via: Via, self: SelfIdentity): boolean {
   if (normalizeIp(via.host) !== normalizeIp(self.host)) return false;
-  const port = via.port ?? DEFAULT_SIP_PORT;
-  return port === self.udpPort || port === self.tcpPort;
+  return isOwnPort(self, via.port ?? (via.transport.toUpperCase() === 'TLS' ? DEFAULT_SIPS_PORT : DEFAULT_SIP_PORT));
 }
 
 /** A copy without the top Via entry, or undefined when that was the only one. */
@@ -138,8 +146,8 @@ export function withoutTopVia<M extends SipMessage>(msg: M): M | undefined {
 /** Where a response goes back to by its (new) top Via: received/rport when present (§18.2.2, RFC 3581). */
 export function viaReturnTarget(via: Via): { transport: SipTransportKind; address: TransportAddress } | undefined {
   const t = via.transport.toLowerCase();
-  if (t !== 'udp' && t !== 'tcp') return undefined;
-  const port = typeof via.rport === 'number' ? via.rport : (via.port ?? DEFAULT_SIP_PORT);
+  if (t !== 'udp' && t !== 'tcp' && t !== 'tls') return undefined;
+  const port = typeof via.rport === 'number' ? via.rport : (via.port ?? (t === 'tls' ? DEFAULT_SIPS_PORT : DEFAULT_SIP_PORT));
   return { transport: t, address: { ip: via.received ?? via.host, port } };
 }
 

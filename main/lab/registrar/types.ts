@@ -2,11 +2,11 @@ import type { TransportAddress } from '../../common/address';
 import type { Clock } from '../../common/clock';
 import type { Logger } from '../../common/logger';
 import type { RandomSource } from '../../common/random';
-import type { Net } from '../../net/types';
+import type { Net, StreamServer } from '../../net/types';
 import type { MediaRelay, MrasLocation } from '../../mras/types';
 import type { SipTimerConfig } from '../../sip/transaction/timers';
 
-export type SipTransportKind = 'udp' | 'tcp';
+export type SipTransportKind = 'udp' | 'tcp' | 'tls';
 
 /**
  * Where a message came from or must go: the transport, the peer's address and, on TCP, the
@@ -84,8 +84,19 @@ export interface LabRegistrarOptions {
   readonly net: Net;
   readonly clock: Clock;
   readonly random: RandomSource;
-  /** Ports left out (or 0) are ephemeral; a transport is served when its port key is present or `transports` names it. */
-  readonly listen: { readonly ip: string; readonly udpPort?: number; readonly tcpPort?: number; readonly transports?: readonly SipTransportKind[] };
+  /**
+   * Ports left out (or 0) are ephemeral; UDP and TCP are served when their port key is present or
+   * `transports` names them. TLS is served when `tls` is given: a listener made outside `Net`
+   * (which listens in clear only), e.g. `TlsListener` from `main/lab/tls-listener`; the registrar
+   * owns it from then on and closes it on stop.
+   */
+  readonly listen: {
+    readonly ip: string;
+    readonly udpPort?: number;
+    readonly tcpPort?: number;
+    readonly transports?: readonly ('udp' | 'tcp')[];
+    readonly tls?: StreamServer;
+  };
   /** Host written in our Via, Record-Route and Contact; default `listen.ip` (which must then be concrete). */
   readonly advertise?: string;
   /** The SIP domain users register in, e.g. `lab.test`. */

@@ -42,6 +42,10 @@ describe('proxy routing helpers (RFC 3261 §16)', () => {
     expect(isSelfUri(uri('sip:192.0.2.10'), self)).toBe(true);
     expect(isSelfUri(uri('sip:192.0.2.10:5070;transport=tcp'), self)).toBe(true);
     expect(isSelfUri(uri('sip:alice@192.0.2.10:5062'), self)).toBe(false);
+    const withTls = { ...self, tlsPort: 5071 };
+    expect(isSelfUri(uri('sip:192.0.2.10:5071;transport=tls'), withTls)).toBe(true);
+    expect(isSelfUri(uri('sip:192.0.2.10:5071;transport=tls'), self)).toBe(false);
+    expect(recordRouteEntries(withTls, 'tls', 'udp')).toEqual(['<sip:192.0.2.10:5060;transport=udp;lr>', '<sip:192.0.2.10:5071;transport=tls;lr>']);
   });
 
   it('records one route, or two when the transports differ (RFC 5658), callee side on top', () => {
@@ -59,11 +63,14 @@ describe('proxy routing helpers (RFC 3261 §16)', () => {
     expect(nextHopUri(none)).toMatchObject({ ok: true, value: { host: '192.0.2.20', port: 5062 } });
   });
 
-  it('turns URIs into targets: IP literals, UDP by default, TCP when asked', () => {
+  it('turns URIs into targets: IP literals, UDP by default, TCP or TLS when asked, sips: as TLS on 5061', () => {
     expect(uriTarget(uri('sip:bob@192.0.2.20:5062'))).toEqual({ ok: true, value: { transport: 'udp', address: { ip: '192.0.2.20', port: 5062 } } });
     expect(uriTarget(uri('sip:bob@192.0.2.20;transport=TCP'))).toEqual({ ok: true, value: { transport: 'tcp', address: { ip: '192.0.2.20', port: 5060 } } });
     expect(uriTarget(uri('sip:bob@pc.lab.test')).ok).toBe(false);
-    expect(uriTarget(uri('sip:bob@192.0.2.20;transport=tls')).ok).toBe(false);
+    expect(uriTarget(uri('sip:bob@192.0.2.20;transport=tls'))).toEqual({ ok: true, value: { transport: 'tls', address: { ip: '192.0.2.20', port: 5061 } } });
+    expect(uriTarget(uri('sips:bob@192.0.2.20:5071'))).toEqual({ ok: true, value: { transport: 'tls', address: { ip: '192.0.2.20', port: 5071 } } });
+    expect(uriTarget(uri('sips:bob@192.0.2.20;transport=udp')).ok).toBe(false);
+    expect(uriTarget(uri('sip:bob@192.0.2.20;transport=sctp')).ok).toBe(false);
   });
 
   it('adds received and rport to the top Via (§18.2.1, RFC 3581) and finds the way back by it', () => {
