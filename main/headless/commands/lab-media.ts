@@ -1,7 +1,10 @@
 import type { Command } from 'commander';
 import { MediapathError } from '../../common/errors';
 import { CODECS, type CodecName } from '../../media/codecs';
+import { ICE_SCENARIOS, type IceScenarioName } from '../../lab/ice-scenarios';
+import { runIceMedia, type IceMediaResult } from '../../lab/media-ice';
 import { LAB_TOLERANCE, runMediaLab, type LabDirection, type MediaLabResult } from '../../lab/media-lab';
+import type { PathEpochReport } from '../../media/stream';
 import type { Output } from '../output';
 
 interface LabMediaFlags {
@@ -20,6 +23,8 @@ interface LabMediaFlags {
   ptime?: string;
   rtcpInterval: string;
   jb?: string;
+  ice?: string;
+  strategy: string;
   json?: boolean;
 }
 
@@ -69,6 +74,29 @@ function printHuman(r: MediaLabResult, o: Output): void {
   o.out(L.join('\n') + '\n');
 }
 
+function epochLines(title: string, rows: readonly PathEpochReport[]): string[] {
+  const L = [title, `  ${'epoch'.padEnd(5)} ${'path'.padEnd(6)} ${'from ms'.padStart(8)} ${'to ms'.padStart(8)} ${'sent'.padStart(6)} ${'lost'.padStart(5)} ${'loss %'.padStart(7)} ${'jitter'.padStart(7)} ${'RTT ms'.padStart(7)} ${'MOS'.padStart(5)}  reason / pair`];
+  for (const e of rows) {
+    if (e.sent === 0 && e.path === null) continue;
+    L.push(
+      `  ${String(e.epoch).padEnd(5)} ${(e.path?.kind ?? '-').padEnd(6)} ${e.startMs.toFixed(0).padStart(8)} ${e.endMs.toFixed(0).padStart(8)} ${String(e.sent).padStart(6)} ${String(e.lost).padStart(5)} ${e.lossPct.toFixed(2).padStart(7)}` +
+        ` ${(e.networkJitterMs ?? e.jitterMs).toFixed(2).padStart(7)} ${(e.rttMs === undefined ? '-' : e.rttMs.toFixed(1)).padStart(7)} ${(e.mos === undefined ? '-' : e.mos.toFixed(2)).padStart(5)}  ${e.reason}: ${e.path?.label ?? '(no path)'}`,
+    );
+  }
+  return L;
+}
+
+function printIceMedia(r: IceMediaResult, o: Output): void {
+  const s = r.scenario;
+  const L = [`ICE scenario ${s.scenario} (${s.strategy}, seed ${s.seed}) on the virtual network, media both ways, one epoch per path (times in virtual ms)`];
+  L.push(...epochLines('caller → callee', r.callerToCallee));
+  L.push(...epochLines('callee → caller', r.calleeToCaller));
+  const rx = r.callee.received?.figures;
+  L.push(`caller sent ${r.caller.sent.packets} (held back ${r.caller.sent.heldBack} while no pair was selected); callee accounted for ${rx ? rx.expected : 0} (${rx ? rx.lost : 0} lost)`);
+  L.push(s.ok ? `  ICE reached the expected ${s.expected.path} path` : `  ICE did NOT reach the expected path${s.error ? `: ${s.error.code} ${s.error.message}` : ''}`);
+  o.out(L.join('\n') + '\n');
+}
+
 /** `mediapath lab media`: a call-shaped stream through the impairment forwarder, measured against its record. */
 export function registerLabMedia(program: Command, o: Output, setExit: (code: number) => void): void {
   const lab = program.commands.find((c) => c.name() === 'lab') ?? program.command('lab').description('Run field scenarios in the embedded lab.');
@@ -90,9 +118,26 @@ export function registerLabMedia(program: Command, o: Output, setExit: (code: nu
     .option('--ptime <ms>', 'packet time, 10–60 ms')
     .option('--rtcp-interval <ms>', 'RTCP report interval', '1000')
     .option('--jb <ms>', 'fixed jitter buffer depth (default jitter + 30)')
+    .option('--ice <scenario>', `instead: media both ways over an ICE scenario on the virtual network, split per path (${ICE_SCENARIOS.join(', ')})`)
+    .option('--strategy <lync|rfc8445>', 'ICE strategy with --ice', 'lync')
     .option('--json', 'print one JSON object on stdout')
     .action(async (f: LabMediaFlags) => {
       try {
+        if (f.ice !== undefined) {
+          if (!ICE_SCENARIOS.includes(f.ice as IceScenarioName)) throw usage(`--ice must be one of ${ICE_SCENARIOS.join(', ')}, got "${f.ice}"`);
+          if (f.strategy !== 'lync' && f.strategy !== 'rfc8445') throw usage(`--strategy must be lync or rfc8445, got "${f.strategy}"`);
+          if (!(f.codec in CODECS)) throw usage(`--codec must be one of ${Object.keys(CODECS).join(', ')}, got "${f.codec}"`);
+          const r = await runIceMedia(f.ice as IceScenarioName, {
+            strategy: f.strategy,
+            seed: num('seed', f.seed, 0, 0xffffffff, true)!,
+            codec: f.codec as CodecName,
+            rtcpIntervalMs: num('rtcp-interval', f.rtcpInterval, 100, 60_000)!,
+          });
+          if (f.json) o.out(JSON.stringify({ ok: r.scenario.ok, scenario: r.scenario, callerToCallee: r.callerToCallee, calleeToCaller: r.calleeToCaller, caller: r.caller, callee: r.callee }, null, 2) + '\n');
+          else printIceMedia(r, o);
+          setExit(r.scenario.ok ? 0 : 1);
+          return;
+        }
         if (f.path !== 'host' && f.path !== 'relay') throw usage(`--path must be host or relay, got "${f.path}"`);
         if (f.network !== 'real' && f.network !== 'virtual') throw usage(`--network must be real or virtual, got "${f.network}"`);
         if (!(f.codec in CODECS)) throw usage(`--codec must be one of ${Object.keys(CODECS).join(', ')}, got "${f.codec}"`);

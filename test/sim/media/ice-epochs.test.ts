@@ -1,48 +1,20 @@
 import { describe, expect, it } from 'vitest';
-import { SeededRandom } from '../../../main/common/random';
-import { followIcePath, icePath } from '../../../main/lab/media-ice';
-import { runIceScenario } from '../../../main/lab/ice-scenarios';
-import { joinEpochs, MediaSession, PacingScheduler, type MediaEvent } from '../../../main/media/stream';
+import { runIceMedia } from '../../../main/lab/media-ice';
+import { joinEpochs, type MediaEvent } from '../../../main/media/stream';
 
 // A call-shaped stream both ways over two ICE agents on the virtual network, through the field's
 // path changes: the figures split into one epoch per path, and every packet the sender numbered is
 // in exactly one epoch on the receiving side.
 
 async function run(name: 'promotion' | 'consent-loss', seed: number) {
-  let caller: MediaSession | undefined;
-  let callee: MediaSession | undefined;
   const events: MediaEvent[] = [];
-  const durationMs = name === 'promotion' ? 6000 : 12_000;
-  const r = await runIceScenario(name, {
-    strategy: 'lync',
-    seed,
-    durationMs,
-    onStarted: ({ caller: a, callee: b, clock }) => {
-      const scheduler = new PacingScheduler({ clock });
-      const random = new SeededRandom(seed * 7);
-      const common = { clock, scheduler, rtcpIntervalMs: 1000, delaySource: 'probe' as const };
-      caller = new MediaSession({ ...common, random: random.fork(), rtp: icePath(a, 1), onEvent: (e) => events.push(e) });
-      callee = new MediaSession({ ...common, random: random.fork(), rtp: icePath(b, 1) });
-      followIcePath(a, caller);
-      followIcePath(b, callee);
-      caller.start();
-      callee.start();
-      // Stop half a second before the scenario closes the agents, so the BYEs and the last
-      // packets arrive.
-      clock.setTimeout(() => {
-        caller!.stop();
-        callee!.stop();
-      }, durationMs - 500);
-    },
-  });
-  caller!.close();
-  callee!.close();
-  return { r, caller: caller!.report(), callee: callee!.report(), events };
+  const r = await runIceMedia(name, { seed, onEvent: (side, e) => side === 'caller' && events.push(e) });
+  return { r: r.scenario, caller: r.caller, callee: r.callee, events, table: r.callerToCallee };
 }
 
 describe('media epochs follow ICE path changes', () => {
   it.each([1, 2, 3])('promotion (seed %i): relay epoch, then host epoch, no packet unaccounted for', async (seed) => {
-    const { r, caller, callee, events } = await run('promotion', seed);
+    const { r, caller, callee, events, table: joined } = await run('promotion', seed);
     expect(r.ok).toBe(true);
     const withPath = caller.sendEpochs.filter((e) => e.path);
     // The first pair to work is through the relay; promotions follow, ending on the LAN path.
@@ -69,6 +41,7 @@ describe('media epochs follow ICE path changes', () => {
     expect(callee.received!.figures.expected).toBe(caller.sent.packets);
     expect(callee.received!.figures.lost).toBe(0);
     const table = joinEpochs(caller, callee, 'probe');
+    expect(joined).toEqual(table);
     const used = table.filter((e) => e.sent > 0);
     expect(used.map((e) => e.path?.kind)).toEqual(withPath.map((e) => e.path!.kind));
     expect(used.every((e) => e.lost === 0 && e.received === e.sent)).toBe(true);

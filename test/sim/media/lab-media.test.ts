@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { main } from '../../../main/headless/cli';
 import { runMediaLab } from '../../../main/lab/media-lab';
 
 // `mediapath lab media --network virtual`: the same run as on real sockets (forwarder, sessions,
@@ -34,5 +35,20 @@ describe('lab media on the virtual network', () => {
   it('refuses impossible settings with a coded error', async () => {
     await expect(runMediaLab({ lossPct: 150, delayMs: 0, jitterMs: 0, seed: 1, durationS: 1, network: 'virtual' })).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
     await expect(runMediaLab({ lossPct: 1, delayMs: 0, jitterMs: 0, seed: -1, durationS: 1, network: 'virtual' })).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
+  });
+
+  it('the CLI runs media over an ICE scenario and prints one row per path epoch', async () => {
+    let out = '';
+    const code = await main(['lab', 'media', '--ice', 'promotion', '--seed', '3', '--json'], { out: (t) => void (out += t), err: () => undefined });
+    expect(code).toBe(0);
+    const j = JSON.parse(out) as { ok: boolean; callerToCallee: Array<{ path: { kind: string } | null; sent: number; lost: number }> };
+    const used = j.callerToCallee.filter((e) => e.sent > 0);
+    expect(used[0]!.path!.kind).toBe('relay');
+    expect(used[used.length - 1]!.path!.kind).toBe('host');
+    expect(used.every((e) => e.lost === 0)).toBe(true);
+    let text = '';
+    await main(['lab', 'media', '--ice', 'promotion', '--seed', '3'], { out: (t) => void (text += t), err: () => undefined });
+    expect(text).toMatch(/caller → callee\n\s+epoch path/);
+    expect(text).toMatch(/higher-priority-succeeded: host\/udp/);
   });
 });
