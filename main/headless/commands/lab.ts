@@ -3,6 +3,7 @@ import { MediapathError } from '../../common/errors';
 import { ICE_SCENARIOS, runIceScenario, type IceScenarioName, type IceScenarioResult } from '../../lab/ice-scenarios';
 import type { IceStrategy } from '../../ice/agent';
 import type { Output } from '../output';
+import { registerLabSip } from './lab-sip';
 
 interface LabIceFlags {
   scenario?: string;
@@ -64,4 +65,5 @@ export function registerLab(program: Command, o: Output, setExit: (code: number)
         setExit(err.code === 'CLI_USAGE' || err.code === 'SCENARIO_INVALID' ? 2 : 1);
       }
     });
+  registerLabSip(lab, o, setExit);
 }
