@@ -116,7 +116,7 @@ export interface MediaLabResult {
   readonly sendJitter: SendJitterStats;
   /**
    * Whether this process was starved during the run (a send more than 20 ms late, or p99 over
-   * 10 ms): then the receive times of the forwarder and of the sessions carry our own scheduling
+   * 5 ms, a quarter packet time): then the receive times of the forwarder and of the sessions carry our own scheduling
    * stalls too, and the comparison says more about the machine than about the measurement.
    */
   readonly disturbed: boolean;
@@ -127,7 +127,7 @@ export interface MediaLabResult {
 
 /** Beyond these, the run is `disturbed` (see MediaLabResult). */
 export const DISTURBED_MAX_MS = 20;
-export const DISTURBED_P99_MS = 10;
+export const DISTURBED_P99_MS = 5;
 
 /** The issue's tolerances: loss exact, jitter 5 % or 0.5 ms, RTT 1 ms (mean, beside the path's own overhead), MOS 0.05. */
 export const LAB_TOLERANCE = { jitterRel: 0.05, jitterAbsMs: 0.5, rttMs: 1, mos: 0.05 } as const;
