@@ -4,7 +4,8 @@
 // send jitter (p50/p99/max), self-inflicted loss (nothing impairs loopback: every lost packet is
 // ours), CPU time per stream and RSS. The physical reference is Node's own UDP send rate on this
 // machine, measured in the same run with a bare dgram loop; the ratio says how much of it the
-// streams use. A stream more than 200 ms behind real time gives frames up (skipped %) rather than
+// streams use. Beside each row, the same traffic on bare dgram sockets with nothing of ours: the
+// floor of this pattern here. A stream more than 200 ms behind real time gives frames up (skipped %) rather than
 // bursting a backlog, so past the ceiling the table shows how far past it is. Target (issue 5): 1,000 streams with p99 send jitter < 1 ms and no self-inflicted loss.
 //
 //   npx tsx bench/media-scale.ts [seconds=10] [N,N,…=100,500,1000,2000] [leadMs=0]
@@ -52,6 +53,59 @@ async function nodeUdpSendRate(ms = 2000): Promise<{ sentPerS: number; receivedP
   tx.close();
   rx.close();
   return { sentPerS: (sent * 1000) / ms, receivedPerS: (received * 1000) / ms };
+}
+
+/**
+ * The same traffic with nothing of ours: 2N bare dgram sockets, each sender due every 20 ms on
+ * one 1 ms interval timer, the receivers only counting. The floor for this pattern on this
+ * machine (per-packet kernel and libuv work, loopback wake-ups of 2N sockets).
+ */
+async function bareRun(n: number): Promise<{ pps: number; cpuPct: number; lossPct: number }> {
+  const bind = (): Promise<dgram.Socket> =>
+    new Promise((resolve) => {
+      const s = dgram.createSocket('udp4');
+      s.bind(0, '127.0.0.1', () => resolve(s));
+    });
+  const tx: dgram.Socket[] = [];
+  const ports: number[] = [];
+  let received = 0;
+  const rx: dgram.Socket[] = [];
+  for (let i = 0; i < n; i++) {
+    tx.push(await bind());
+    const r = await bind();
+    r.on('message', () => received++);
+    rx.push(r);
+    ports.push(r.address().port);
+  }
+  const buf = Buffer.alloc(172);
+  const start = performance.now() + 100;
+  const due = Array.from({ length: n }, (_, i) => start + (i * 20) / n);
+  let counting = false;
+  let sentCounted = 0;
+  const timer = setInterval(() => {
+    const now = performance.now();
+    for (let i = 0; i < n; i++) {
+      while (due[i]! <= now) {
+        tx[i]!.send(buf, ports[i]!, '127.0.0.1');
+        due[i]! += 20;
+        if (counting) sentCounted++;
+      }
+    }
+  }, 1);
+  await sleep(100 + WARMUP_MS);
+  const r0 = received;
+  counting = true;
+  const cpu0 = process.cpuUsage();
+  const t0 = performance.now();
+  await sleep(SECONDS * 1000);
+  counting = false;
+  const elapsed = performance.now() - t0;
+  const cpu = process.cpuUsage(cpu0);
+  clearInterval(timer);
+  await sleep(200);
+  const got = received - r0;
+  for (const s of [...tx, ...rx]) s.close();
+  return { pps: (sentCounted * 1000) / elapsed, cpuPct: (100 * (cpu.user + cpu.system)) / 1000 / elapsed, lossPct: sentCounted ? Math.max(0, (100 * (sentCounted - got)) / sentCounted) : 0 };
 }
 
 interface Row {
@@ -130,14 +184,15 @@ async function main(): Promise<void> {
   process.stdout.write(
     `media-scale: 20 ms PCMU streams on loopback, one pacing scheduler (lead ${LEAD_MS} ms), ${SECONDS} s per N after ${WARMUP_MS} ms warm-up\n` +
       `reference: bare Node UDP on this machine sends ${Math.round(ref.sentPerS)} datagrams/s (${Math.round(ref.receivedPerS)}/s received)\n` +
-      `     N   packets/s  of ref  send jitter p50 / p99 / max ms   self-loss %  skipped %   CPU %   CPU ms per stream-s   RSS MB\n`,
+      `     N   packets/s  of ref  send jitter p50 / p99 / max ms   self-loss %  skipped %   CPU %   CPU ms per stream-s   RSS MB   bare dgram: packets/s  CPU %\n`,
   );
   for (const n of COUNTS) {
     const r = await run(n);
+    const bare = await bareRun(n);
     process.stdout.write(
       `${String(r.n).padStart(6)} ${r.pps.toFixed(0).padStart(11)} ${((100 * r.pps) / ref.sentPerS).toFixed(1).padStart(6)}%` +
         `   ${r.p50.toFixed(2).padStart(6)} / ${r.p99.toFixed(2).padStart(6)} / ${r.max.toFixed(1).padStart(6)}` +
-        `   ${r.lossPct.toFixed(3).padStart(11)}  ${r.skippedPct.toFixed(2).padStart(9)}  ${r.cpuPct.toFixed(0).padStart(6)}   ${r.cpuMsPerStreamS.toFixed(3).padStart(19)}   ${r.rssMb.toFixed(0).padStart(6)}\n`,
+        `   ${r.lossPct.toFixed(3).padStart(11)}  ${r.skippedPct.toFixed(2).padStart(9)}  ${r.cpuPct.toFixed(0).padStart(6)}   ${r.cpuMsPerStreamS.toFixed(3).padStart(19)}   ${r.rssMb.toFixed(0).padStart(6)}   ${bare.pps.toFixed(0).padStart(20)}  ${bare.cpuPct.toFixed(0).padStart(5)}\n`,
     );
   }
   const load = (await import('node:os')).loadavg();
