@@ -5,6 +5,7 @@ import { registerLab } from './commands/lab';
 import { registerLabMedia } from './commands/lab-media';
 import { registerServe } from './commands/serve';
 import { registerScenario } from './commands/scenario';
+import { registerDemo } from './commands/demo';
 import { registerTurnProbe } from './commands/turn-probe';
 import { processOutput, type Output } from './output';
 
@@ -26,6 +27,7 @@ export function buildProgram(setExit: (code: number) => void, o: Output = proces
   registerLabMedia(program, o, setExit);
   registerServe(program, o, setExit);
   registerScenario(program, o, setExit);
+  registerDemo(program, o, setExit);
   return program;
 }
 

@@ -1,0 +1,68 @@
+import type { Disposable } from '../common/events';
+import type { IceAgent } from '../ice/agent';
+import type { CandidateView } from '../ice/candidate';
+import type { PairView } from '../ice/pair';
+import type { DatagramPath, MediaEvent, MediaIntervalStats, MediaSession, PathInfo } from '../media/stream';
+import { pathKindOf } from './timeline-events';
+
+/**
+ * Media over the call's ICE agent: a component as the stream's DatagramPath (it sends on whatever
+ * pair is selected now, so the stream follows every path change by itself, and holds packets back
+ * while no pair is selected), the agent's `path.changed` as the stream's path epochs, and the
+ * stream's events as Timeline entries. main/lab/media-ice.ts does the same for lab runs; the lab
+ * may not import the session, so the session keeps its own.
+ */
+
+export function iceMediaPath(agent: IceAgent, component = 1): DatagramPath {
+  return {
+    send: (bytes) => agent.state !== 'closed' && agent.send(component, bytes),
+    onDatagram: (cb) =>
+      agent.onData((c, bytes) => {
+        if (c === component) cb(bytes);
+      }),
+  };
+}
+
+function side(c: CandidateView): string {
+  const relay = c.type === 'relay' && c.relayProtocol ? `(${c.relayProtocol})` : '';
+  return `${c.type}/${c.transport}${relay} ${c.address}:${c.port}`;
+}
+
+/** A selected pair as the media layer names a path (same labels as the report's pairs). */
+export function pathInfoOfPair(p: PairView | undefined): PathInfo | null {
+  if (!p) return null;
+  return { id: p.id, kind: pathKindOf(p), label: `${side(p.local)} → ${side(p.remote)}` };
+}
+
+/** Every path change of `component` opens a new epoch of the stream (none: consent lost, no fallback). */
+export function followIcePath(agent: IceAgent, session: MediaSession, component = 1): Disposable {
+  const current = agent.selectedPair(component);
+  if (current && session.currentPath?.id !== current.id) session.changePath(pathInfoOfPair(current.view()), 'selected');
+  return agent.onEvent((e) => {
+    if (e.type === 'path.changed' && e.component === component) session.changePath(pathInfoOfPair(e.to), e.reason);
+  });
+}
+
+/**
+ * main/api's flat figures of one interval (MediaStatsView), computed from main/media's counts:
+ * the entry keeps both, so the report reads the counts (bursts, reorder, windows) and the UI reads
+ * the flat figures.
+ */
+export function flatMediaFigures(s: MediaIntervalStats): { packetsSent: number; packetsReceived?: number; lossPct?: number; jitterMs?: number; rttMs?: number; mos?: number } {
+  const r = s.received;
+  const measured = r !== undefined && r.expected > 0;
+  const rtt = s.rtt.count > 0 ? (s.rtt.meanMs ?? s.rtt.lastMs) : undefined;
+  return {
+    packetsSent: s.sent.packets,
+    ...(r ? { packetsReceived: r.received } : {}),
+    ...(measured ? { lossPct: Math.min(100, (100 * Math.max(0, r.lost)) / r.expected), jitterMs: r.jitterMs } : {}),
+    ...(rtt !== undefined && Number.isFinite(rtt) ? { rttMs: rtt } : {}),
+    ...(s.mos !== undefined && Number.isFinite(s.mos) ? { mos: s.mos } : {}),
+  };
+}
+
+/** A media event as the Timeline keeps it (media.stats gains the flat figures). */
+export function mediaTimelineEntry(e: MediaEvent): Record<string, unknown> & { type: string; at: number } {
+  if (e.type !== 'media.stats') return { ...e };
+  return { ...e, stats: { ...e.stats, ...flatMediaFigures(e.stats) } };
+}
