@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { registerLab } from './commands/lab';
 import { registerLabMedia } from './commands/lab-media';
+import { registerRegister } from './commands/register';
 import { registerServe } from './commands/serve';
 import { registerScenario } from './commands/scenario';
 import { registerDemo } from './commands/demo';
@@ -28,6 +29,7 @@ export function buildProgram(setExit: (code: number) => void, o: Output = proces
   registerServe(program, o, setExit);
   registerScenario(program, o, setExit);
   registerDemo(program, o, setExit);
+  registerRegister(program, o, setExit);
   return program;
 }
 

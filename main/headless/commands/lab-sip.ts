@@ -125,7 +125,11 @@ function eventLine(e: RegistrarEvent): string | undefined {
   }
 }
 
-/** Resolves on the first SIGINT/SIGTERM; taken before the lab starts, so a signal during start-up stops it cleanly too. */
+/**
+ * Resolves on the first SIGINT/SIGTERM. Taken before the lab starts, so a signal during start-up
+ * stops it cleanly too, and kept until the lab has stopped, so a second signal cannot cut the
+ * clean-up short (the default action would kill the process mid-way).
+ */
 function stopSignal(): { readonly signal: Promise<NodeJS.Signals>; dispose(): void } {
   let on: (s: NodeJS.Signals) => void = () => undefined;
   const dispose = (): void => {
@@ -133,10 +137,7 @@ function stopSignal(): { readonly signal: Promise<NodeJS.Signals>; dispose(): vo
     process.off('SIGTERM', on);
   };
   const signal = new Promise<NodeJS.Signals>((resolve) => {
-    on = (s) => {
-      dispose();
-      resolve(s);
-    };
+    on = (s) => resolve(s);
     process.on('SIGINT', on);
     process.on('SIGTERM', on);
   });
@@ -215,7 +216,7 @@ export function registerLabSip(lab: Command, o: Output, setExit: (code: number) 
           printSummary(s, generated, mrasMinutes, o);
         }
         const signal = await stop.signal;
-        await lab.stop();
+        await lab.stop().finally(() => stop.dispose());
         if (!f.json) o.err(`stopped (${signal})\n`);
         setExit(0);
       } catch (e) {
