@@ -20,7 +20,7 @@ import { DigestGuard } from './digest-guard';
 import { type ContactUpdate, DEFAULT_REGISTRATION_LIMITS, LocationTable } from './location';
 import { answerMrasService, defaultMrasUri, sameServiceUri } from './mras-service';
 import { answerProvisioning, eventPackage } from './provisioning';
-import { ALLOWED_METHODS, responseFor } from './responses';
+import { ALLOWED_METHODS, responseFor, warningHeader } from './responses';
 import {
   decrementMaxForwards,
   isOwnVia,
@@ -484,7 +484,7 @@ class LabRegistrarImpl implements LabRegistrar {
     }
     // §10.3 step 6: the authenticated user may only change its own bindings.
     if (auth.user !== user) {
-      this.reply(req, txId, 403, { reason: `${auth.user} may not register ${user}` });
+      this.reply(req, txId, 403, { headers: [warningHeader(`${auth.user} may not register ${user}`)] });
       return;
     }
     const cseq = parseCSeq(getHeader(req, 'CSeq') ?? '');
@@ -495,7 +495,7 @@ class LabRegistrarImpl implements LabRegistrar {
     for (const v of values) {
       const c = parseContact(v);
       if (!c.ok) {
-        this.reply(req, txId, 400, { reason: `Bad Contact: ${c.error.reason}` });
+        this.reply(req, txId, 400, { headers: [warningHeader(`Bad Contact: ${c.error.reason}`)] });
         return;
       }
       if (c.value === '*') {
@@ -521,7 +521,7 @@ class LabRegistrarImpl implements LabRegistrar {
     });
     if (!result.ok) {
       const r = result.error;
-      this.reply(req, txId, r.status, { reason: r.status === 423 ? 'Interval Too Brief' : r.reason, ...(r.minExpires !== undefined ? { headers: [['Min-Expires', String(r.minExpires)]] } : {}) });
+      this.reply(req, txId, r.status, { headers: [r.minExpires !== undefined ? ['Min-Expires', String(r.minExpires)] : warningHeader(r.reason)] });
       return;
     }
     const contactHeaders = result.value.bindings.map((b): [string, string] => [
