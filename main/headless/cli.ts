@@ -7,6 +7,10 @@ import { registerRegister } from './commands/register';
 import { registerServe } from './commands/serve';
 import { registerScenario } from './commands/scenario';
 import { registerDemo } from './commands/demo';
+import { registerRun } from './commands/run';
+import { registerCall } from './commands/call';
+import { registerAnswer } from './commands/answer';
+import { registerReport } from './commands/report';
 import { registerTurnProbe } from './commands/turn-probe';
 import { processOutput, type Output } from './output';
 
@@ -29,6 +33,10 @@ export function buildProgram(setExit: (code: number) => void, o: Output = proces
   registerServe(program, o, setExit);
   registerScenario(program, o, setExit);
   registerDemo(program, o, setExit);
+  registerRun(program, o, setExit);
+  registerCall(program, o, setExit);
+  registerAnswer(program, o, setExit);
+  registerReport(program, o, setExit);
   registerRegister(program, o, setExit);
   return program;
 }

@@ -65,12 +65,6 @@ export interface LabCallWorld {
   readonly ice: { readonly allowLoopback?: boolean; readonly consentIntervalMs?: number; readonly consentTimeoutMs?: number; readonly nominationDelayMs?: number; readonly connectTimeoutMs?: number; readonly gatherRetransmit?: { rtoMs: number; rc: number; rm: number; reliableTimeoutMs: number } };
   /** How long media should run after the answer to show what the scenario is about. */
   readonly mediaMs: number;
-  /**
-   * The receivers' jitter buffer. On real sockets it starts 60 ms deep: this process shares the
-   * machine, and a few milliseconds of our own scheduling delay must not count as late packets
-   * (what main/lab/media-lab.ts does with its fixed buffer); on the virtual network the default.
-   */
-  readonly jitterBuffer?: { readonly mode: 'adaptive'; readonly minDelayMs: number; readonly maxDelayMs: number };
   /** Called when the caller's checks start (virtual time t0): stages mid-call events. */
   onChecksStarted(at: number): void;
   /** Runs `p` to completion: on the virtual network, moving fake time while it runs. */
@@ -213,7 +207,6 @@ export async function startLoopbackLab(opts: LoopbackLabOptions = {}): Promise<L
       expected: { path: 'host', ...(forMs > 0 ? { pathChange: 'higher-priority-succeeded' as const } : {}), diagnoses: [] },
       ice: { allowLoopback: true },
       mediaMs: opts.mediaMs ?? 5000,
-      jitterBuffer: { mode: 'adaptive', minDelayMs: 60, maxDelayMs: 400 },
       onChecksStarted: () => undefined,
       run: (p) => p,
       leftovers: () => ({ timers: clock.pendingTimers(), openResources: node.openResources() }),

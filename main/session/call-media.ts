@@ -61,8 +61,14 @@ export function flatMediaFigures(s: MediaIntervalStats): { packetsSent: number; 
   };
 }
 
-/** A media event as the Timeline keeps it (media.stats gains the flat figures). */
-export function mediaTimelineEntry(e: MediaEvent): Record<string, unknown> & { type: string; at: number } {
+/**
+ * A media event as the Timeline keeps it: media.stats gains the flat figures. One-way delay comes
+ * from the probes' send times, which mean something only when both ends read one clock (the lab in
+ * one process); otherwise it is left out, so it reads "not measured" rather than a clock offset.
+ */
+export function mediaTimelineEntry(e: MediaEvent, sharedClock: boolean): Record<string, unknown> & { type: string; at: number } {
   if (e.type !== 'media.stats') return { ...e };
-  return { ...e, stats: { ...e.stats, ...flatMediaFigures(e.stats) } };
+  const r = e.stats.received;
+  const received = r && !sharedClock && r.oneWayDelay ? (({ oneWayDelay: _drop, ...rest }) => rest)(r) : r;
+  return { ...e, stats: { ...e.stats, ...(received ? { received } : {}), ...flatMediaFigures(e.stats) } };
 }

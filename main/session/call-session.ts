@@ -220,7 +220,7 @@ export abstract class CallSession {
       rtcpIntervalMs: m.rtcpIntervalMs,
       delaySource: m.delaySource,
       ...(m.jitterBuffer ? { jitterBuffer: m.jitterBuffer } : {}),
-      onEvent: (e) => this.emit(mediaTimelineEntry(e)),
+      onEvent: (e) => this.emit(mediaTimelineEntry(e, m.delaySource === 'probe')),
     });
     this.media = media;
     this.subs.push(followIcePath(agent, media, 1));

@@ -62,6 +62,14 @@ export interface EndpointIceOptions {
   readonly relays?: readonly RelayServerConfig[];
 }
 
+/**
+ * The receivers' playout buffer: adaptive, starting 60 ms deep like a softphone's. This process
+ * shares its machine; a stall of a few tens of milliseconds in our own scheduling must not count
+ * as packets the network delivered late (main/lab/media-lab.ts keeps a 30 ms margin for the same
+ * reason).
+ */
+export const DEFAULT_CALL_JITTER_BUFFER: JitterBufferConfig = { mode: 'adaptive', minDelayMs: 60, maxDelayMs: 400 };
+
 export interface EndpointMediaOptions {
   readonly codec: CodecName;
   readonly ptimeMs?: number;
@@ -145,7 +153,7 @@ export class Endpoint {
   constructor(readonly opts: EndpointOptions) {
     this.profile = opts.ice.profile ?? (opts.ice.strategy === 'lync' ? lyncIce2Profile : rfc8445Profile);
     this.dialect = opts.dialect ?? 'v19';
-    this.media = { codec: 'PCMU', rtcpIntervalMs: 1000, delaySource: 'rtt', ...opts.media };
+    this.media = { codec: 'PCMU', rtcpIntervalMs: 1000, delaySource: 'rtt', jitterBuffer: DEFAULT_CALL_JITTER_BUFFER, ...opts.media };
     const r = opts.registrar;
     this.registrarLabel = `${r.address ?? r.host ?? '?'}:${r.port ?? (opts.transport === 'tls' ? 5061 : 5060)}`;
     this.fsm = new StateMachine<EndpointState>(`endpoint ${opts.account.aor}`, 'idle', TRANSITIONS, () => opts.clock.now(), (t) =>

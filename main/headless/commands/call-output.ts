@@ -1,6 +1,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import * as path from 'node:path';
 import { appendIntervalCsv, humanSummary, reportFromTimeline, toJunitXml, toVerdictEvent, type Report } from '../../report';
+import { DISTURBED_MAX_MS } from '../../lab/media-lab';
 import type { ThresholdProfile } from '../../session/thresholds';
 import { parseTimelineJsonl, type AnyEvent, type Stamped, type Timeline, type TimelineReader } from '../../session/timeline';
 import { candidateLabel, pairLabel, type CandidateViewData, type PairViewData } from '../../session/timeline-events';
@@ -81,6 +82,28 @@ export function allFiles(dir: string, prefix = ''): RunFiles {
     timeline: `${prefix}timeline.jsonl`,
     peerTimeline: `${prefix}callee.timeline.jsonl`,
   };
+}
+
+/**
+ * How late this process sent its packets (the media sessions' own send deviation, per interval):
+ * past DISTURBED_MAX_MS the machine starved us, and the figures carry our scheduling stalls as well
+ * as the network's (main/lab/media-lab.ts judges its runs the same way).
+ */
+export function sendDeviation(t: TimelineReader): { readonly maxMs: number; readonly disturbed: boolean } {
+  let maxMs = 0;
+  for (const e of t.events) {
+    if (e.type !== 'media.stats') continue;
+    const sj = (e as { stats?: { sendJitter?: { maxMs?: unknown } } }).stats?.sendJitter;
+    if (typeof sj?.maxMs === 'number' && Number.isFinite(sj.maxMs)) maxMs = Math.max(maxMs, sj.maxMs);
+  }
+  return { maxMs, disturbed: maxMs > DISTURBED_MAX_MS };
+}
+
+export function disturbanceNote(t: TimelineReader): string {
+  const d = sendDeviation(t);
+  return d.disturbed
+    ? `Note: this process was starved during the run (a packet left ${d.maxMs.toFixed(0)} ms late, limit ${DISTURBED_MAX_MS} ms): the figures carry our own scheduling stalls as well as the network's. Run again on a quieter machine.\n`
+    : '';
 }
 
 const num = (v: unknown, digits: number, unit: string): string | undefined => (typeof v === 'number' && Number.isFinite(v) ? `${v.toFixed(digits)}${unit}` : undefined);

@@ -9,7 +9,7 @@ import { thresholdsEntry } from '../../session/call-events';
 import { runTwoPartyCall } from '../../session/call-run';
 import { DEFAULT_PROFILE } from '../../session/thresholds';
 import type { Output } from '../output';
-import { allFiles, concludeRun, progressPrinter, writeRunFiles } from './call-output';
+import { allFiles, concludeRun, disturbanceNote, progressPrinter, writeRunFiles } from './call-output';
 
 interface DemoFlags {
   scenario?: string;
@@ -76,6 +76,9 @@ export function registerDemo(program: Command, o: Output, setExit: (code: number
         const duration = f.duration === undefined ? undefined : Number(f.duration);
         if (duration !== undefined && !(Number.isFinite(duration) && duration >= 1 && duration <= 3600)) throw usage(`--duration must be 1–3600 seconds, got "${f.duration}"`);
         const name = f.scenario as CallScenarioName | undefined;
+        // The first call of a fresh process meets cold code (module loading, the JIT): one quick
+        // call on the virtual network first, in fake time, so the real call measures the path.
+        if (!name) await warmUp();
         world = name ? await startVirtualLab(name, { seed, ...(duration ? { mediaMs: duration * 1000 } : {}) }) : await startLoopbackLab({ ...(f.labTurn ? { labTurn: true } : {}), ...(duration ? { mediaMs: duration * 1000 } : {}) });
         const w = world;
         if (!f.quiet) o.err(`mediapath demo${name ? ` --scenario ${name}` : ''}: the lab is up\n${w.description.map((d) => `  ${d}\n`).join('')}`);
@@ -93,7 +96,6 @@ export function registerDemo(program: Command, o: Output, setExit: (code: number
           title: `demo ${name ?? 'loopback'}`,
           meta: { demo: name ?? 'loopback', network: w.kind, turn: w.turn.kind, strategy: f.strategy, dialect: f.dialect, ...(w.kind === 'virtual' ? { seed } : {}) },
           preamble: [thresholdsEntry(0, profile)],
-          ...(w.jitterBuffer ? { jitterBuffer: w.jitterBuffer } : {}),
           ...(scheduler ? { scheduler } : {}),
           ...(print ? { onEntry: (side, e) => side === 'caller' && print(e) } : {}),
         });
@@ -109,6 +111,7 @@ export function registerDemo(program: Command, o: Output, setExit: (code: number
           const exp = expectationMet(w, report);
           o.out(humanSummary(report));
           o.out(`\n${name ? `Scenario ${name}: ${exp.detail}\n` : ''}Reports (caller's side): ${dir}\n${files.map((p) => `  ${path.relative(dir, p)}\n`).join('')}`);
+          o.out(disturbanceNote(result.caller.timeline));
           if (left.timers || left.openResources) o.out(`Leftovers after the lab stopped: ${left.timers} timers, ${left.openResources} open sockets\n`);
         }
         setExit(report.exitCode);
@@ -121,6 +124,18 @@ export function registerDemo(program: Command, o: Output, setExit: (code: number
         setExit(2);
       }
     });
+}
+
+async function warmUp(): Promise<void> {
+  const w = await startVirtualLab('inside-inside', { seed: 1, mediaMs: 1000 });
+  const scheduler = new PacingScheduler({ clock: w.clock });
+  const random = new SeededRandom(1);
+  try {
+    await runTwoPartyCall(w, { strategy: 'lync', dialect: 'multipart-draft6', codec: 'PCMU', random: { caller: random.fork(), callee: random.fork() }, toolVersion: 'warm-up', title: 'warm-up', scheduler });
+  } finally {
+    scheduler.close();
+    await w.close();
+  }
 }
 
 function programVersion(program: Command): string {
