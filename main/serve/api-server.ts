@@ -16,6 +16,7 @@ import { toErrorInfo, type ErrorInfo } from '../common/errors';
 import { createLogger, type Logger } from '../common/logger';
 import { err, ok } from '../common/result';
 import { EXPECTED_PATH, ICE_SCENARIOS } from '../lab/ice-scenarios';
+import { isLabTarget, runLabCall, type LabCallRunner } from './lab-call';
 import { runLabIce, type IceScenarioRunner } from './lab-run';
 import { parseRun, serializeRun } from './run-file';
 import type { SettingsStore } from './settings-store';
@@ -26,6 +27,8 @@ export interface ApiServerOptions {
   readonly settings: SettingsStore;
   /** The lab ICE runner (default: main/lab's virtual-network scenarios). */
   readonly runIce?: IceScenarioRunner;
+  /** A call to the embedded lab (default: the loopback demo call, main/serve/lab-call.ts). */
+  readonly runCall?: LabCallRunner;
   readonly wallNow?: () => number;
   readonly logger?: Logger;
   /** Events kept for the current run; a run longer than this keeps its first events only. */
@@ -82,7 +85,20 @@ export class ApiServer implements MediapathApi {
       },
       register: async () => err(notImplemented('Registration')),
       unregister: async () => err(notImplemented('Unregistration')),
-      call: async () => err(notImplemented('Placing a call')),
+      call: async (input) => {
+        // Calls to the embedded lab run end to end; a SIP account of the user's own is still to come.
+        if (!isLabTarget(input.target)) return err(notImplemented('Placing a call outside the embedded lab (sip:bob@lab.test)'));
+        if (this.busy) return err({ code: 'API_BUSY', message: 'a run is in progress: wait for its verdict', layer: 'api' });
+        this.busy = true;
+        const runId = `lab-call-${++this.runCounter}`;
+        this.beginRun(runId, `lab call to ${input.target}`);
+        try {
+          const outcome = await (opts.runCall ?? runLabCall)(input, runId, (e) => this.publish(e));
+          return ok({ callId: outcome.callId });
+        } finally {
+          this.busy = false;
+        }
+      },
       answer: async () => err(notImplemented('Answering calls')),
       hangup: async () => err(notImplemented('Hanging up')),
       openRun: async (input) => {
