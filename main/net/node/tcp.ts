@@ -78,6 +78,8 @@ export class NodeStreamSocket implements StreamSocket {
   }
 }
 
+const CONNECT_ERRNOS = new Set(['ECONNREFUSED', 'EHOSTUNREACH', 'ENETUNREACH', 'EADDRNOTAVAIL', 'ETIMEDOUT']);
+
 function fingerprintMatches(cert: tls.PeerCertificate, pin: string): boolean {
   if (!cert.raw) return false;
   const want = pin.replace(/:/g, '').toLowerCase();
@@ -123,7 +125,8 @@ export function connectStream(to: TransportAddress, opts: ConnectOptions, tracke
         }
         done();
       });
-      tlsSocket.once('error', (e) => fail('NET_TLS_FAILED', e.message, e));
+      // A refused or unroutable connection never reached TLS: say so, not "TLS failed".
+      tlsSocket.once('error', (e) => fail(CONNECT_ERRNOS.has((e as NodeJS.ErrnoException).code ?? '') ? 'NET_CONNECT_FAILED' : 'NET_TLS_FAILED', e.message, e));
     } else {
       socket = net.connect(base);
       socket.once('connect', done);

@@ -68,12 +68,14 @@ describe('NodeNet TCP and TLS', () => {
     await server.close();
   });
 
-  it('a closed port fails with NET_CONNECT_FAILED', async () => {
+  it('a closed port fails with NET_CONNECT_FAILED, with or without TLS', async () => {
     const server = await net.listenTcp({ ip: '127.0.0.1' });
     const addr = server.local;
     await server.close();
     const e = await net.connectTcp(addr).catch((x: unknown) => x);
     expect((e as MediapathError).code).toBe('NET_CONNECT_FAILED');
+    const t = await net.connectTcp(addr, { tls: { allowSelfSigned: true } }).catch((x: unknown) => x);
+    expect((t as MediapathError).code).toBe('NET_CONNECT_FAILED');
   });
 
   it('TLS verifies against a given CA and server name', async () => {
