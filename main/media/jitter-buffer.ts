@@ -37,8 +37,13 @@ export class JitterBufferEmulator {
   private started = false;
   private offsetMs = 0;
   private index = 0;
-  // adaptive state
-  private readonly minDeque: Array<{ i: number; transit: number }> = [];
+  // adaptive state: the window's minimum transit as a monotonic deque (packet index, transit) in
+  // a ring that grows by doubling, up to windowPackets + 1 slots, which it never outgrows (see
+  // offerAdaptive); a steady path keeps it a few entries long
+  private dqIndex = new Float64Array(16);
+  private dqTransit = new Float64Array(16);
+  private dqHead = 0;
+  private dqLength = 0;
   private meanTransit = 0;
   private prevTransit = 0;
   private jitterMs = 0;
@@ -58,6 +63,10 @@ export class JitterBufferEmulator {
         throw new MediapathError('INVALID_ARGUMENT', `adaptive jitter buffer range ${config.minDelayMs}–${config.maxDelayMs}`, { layer: 'media' });
       }
       this.targetMs = config.minDelayMs;
+    }
+    const window = config.mode === 'adaptive' ? (config.windowPackets ?? 500) : 1;
+    if (!Number.isInteger(window) || window < 1 || window > 1_000_000) {
+      throw new MediapathError('INVALID_ARGUMENT', `jitter buffer window ${window} packets`, { layer: 'media' });
     }
     this.intervalMaxMs = this.targetMs;
     this.allMaxMs = this.targetMs;
@@ -129,7 +138,7 @@ export class JitterBufferEmulator {
       this.meanTransit = transit;
       this.prevTransit = transit;
     } else {
-      const minTransit = this.minDeque[0]!.transit;
+      const minTransit = this.dqTransit[this.dqHead]!;
       const spread = this.meanTransit - minTransit;
       const target = spread + (cfg.jitterFactor ?? 3) * this.jitterMs;
       this.targetMs = Math.min(cfg.maxDelayMs, Math.max(cfg.minDelayMs, target));
@@ -140,12 +149,37 @@ export class JitterBufferEmulator {
       this.meanTransit += (transit - this.meanTransit) / 16;
       this.prevTransit = transit;
     }
+    // Indices in the deque rise strictly and all lie in (i − window, i] after the push and trim,
+    // so it holds at most window + 1 entries at any moment (the ring grows at most that far).
     const window = cfg.windowPackets ?? 500;
     const i = this.index;
-    while (this.minDeque.length > 0 && this.minDeque[this.minDeque.length - 1]!.transit >= transit) this.minDeque.pop();
-    this.minDeque.push({ i, transit });
-    while (this.minDeque[0]!.i <= i - window) this.minDeque.shift();
+    let cap = this.dqIndex.length;
+    while (this.dqLength > 0 && this.dqTransit[(this.dqHead + this.dqLength - 1) % cap]! >= transit) this.dqLength--;
+    if (this.dqLength === cap) cap = this.growDeque();
+    const at = (this.dqHead + this.dqLength) % cap;
+    this.dqIndex[at] = i;
+    this.dqTransit[at] = transit;
+    this.dqLength++;
+    while (this.dqLength > 1 && this.dqIndex[this.dqHead]! <= i - window) {
+      this.dqHead = (this.dqHead + 1) % cap;
+      this.dqLength--;
+    }
     return v;
+  }
+
+  /** Doubles the ring, its entries moved to the front in order; returns the new size. */
+  private growDeque(): number {
+    const cap = this.dqIndex.length;
+    const index = new Float64Array(cap * 2);
+    const transit = new Float64Array(cap * 2);
+    for (let k = 0; k < this.dqLength; k++) {
+      index[k] = this.dqIndex[(this.dqHead + k) % cap]!;
+      transit[k] = this.dqTransit[(this.dqHead + k) % cap]!;
+    }
+    this.dqIndex = index;
+    this.dqTransit = transit;
+    this.dqHead = 0;
+    return cap * 2;
   }
 
   /** `lateness` is how far after the fastest reference the packet came; the buffer holds `delay`. */
@@ -160,7 +194,8 @@ export class JitterBufferEmulator {
   reset(): void {
     this.started = false;
     this.index = 0;
-    this.minDeque.length = 0;
+    this.dqHead = 0;
+    this.dqLength = 0;
     this.jitterMs = 0;
     this.targetMs = this.config.mode === 'fixed' ? this.config.delayMs : this.config.minDelayMs;
   }

@@ -6,7 +6,7 @@ import type { NtpTime } from './ntp';
 import type { ProbePayload } from './probe-payload';
 import { clampCumulativeLost, type ReportBlock } from './rtcp';
 import { LastSenderReport } from './rtt';
-import { SEQ_WINDOW, SequenceTracker, type SequenceOptions, type SequenceVerdict } from './sequence';
+import { SEQ_WINDOW, seqSlot, SequenceTracker, type SequenceOptions, type SequenceVerdict } from './sequence';
 
 export interface ReceiverStatsOptions extends SequenceOptions {
   /** The source's SSRC (what our report blocks are about). */
@@ -188,7 +188,8 @@ export class ReceiverStats {
   }
 
   onRtp(p: RtpArrival): ArrivalVerdict {
-    const before = { expected: this.seq.expected, received: this.seq.received };
+    const expectedBefore = this.seq.expected;
+    const receivedBefore = this.seq.received;
     const v = this.seq.update(p.sequenceNumber);
     if (v.kind === 'duplicate') {
       this.total.duplicates++;
@@ -201,8 +202,8 @@ export class ReceiverStats {
     if (v.kind === 'restarted') {
       // A.1 starts counting afresh; keep what the old numbering accounted for.
       this.finalizeThrough(this.windowMax);
-      this.retiredExpected += before.expected;
-      this.retiredReceived += before.received;
+      this.retiredExpected += expectedBefore;
+      this.retiredReceived += receivedBefore;
       this.total.restarts++;
       this.interval.restarts++;
       this.jitter.reset();
@@ -358,7 +359,7 @@ export class ReceiverStats {
   }
 
   private slot(ext: number): number {
-    return ((ext % SEQ_WINDOW) + SEQ_WINDOW) % SEQ_WINDOW;
+    return seqSlot(ext);
   }
 
   private setFate(ext: number, verdict: PlayoutVerdict): void {

@@ -45,6 +45,14 @@ const SEQ_MOD = 0x10000;
 /** Dedup window; must exceed MAX_DROPOUT so a forward jump never aliases a remembered number. */
 export const SEQ_WINDOW = 8192;
 
+/**
+ * `ext` modulo SEQ_WINDOW, also for a negative `ext`: `&` works on the number modulo 2^32, which
+ * SEQ_WINDOW (a power of two) divides, so this is exact for every safe integer.
+ */
+export function seqSlot(ext: number): number {
+  return ext & (SEQ_WINDOW - 1);
+}
+
 export class SequenceTracker {
   private readonly minSequential: number;
   private readonly maxDropout: number;
@@ -171,7 +179,7 @@ export class SequenceTracker {
   }
 
   private slot(ext: number): number {
-    return ((ext % SEQ_WINDOW) + SEQ_WINDOW) % SEQ_WINDOW;
+    return seqSlot(ext);
   }
 
   private isSeen(ext: number): boolean {

@@ -489,7 +489,7 @@ export class MediaSession {
   // ---- receiving ---------------------------------------------------------------------------
 
   private onDatagram(b: Uint8Array): void {
-    if (this.fsm.is('closed')) return;
+    if (this.fsm.state === 'closed') return;
     const kind = classifyDatagram(b);
     const now = this.clock.now();
     if (kind === 'rtp') {

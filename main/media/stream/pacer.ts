@@ -60,6 +60,7 @@ interface Entry {
  */
 export class DeviationHistogram {
   private readonly counts: Uint32Array;
+  private readonly perMs: number;
   private n = 0;
   private sum = 0;
   private max = 0;
@@ -69,15 +70,33 @@ export class DeviationHistogram {
     private readonly buckets = 10_000,
   ) {
     this.counts = new Uint32Array(buckets + 1);
+    this.perMs = 1 / bucketMs;
+  }
+
+  /** Samples added since creation or the last reset. */
+  get samples(): number {
+    return this.n;
   }
 
   add(deviationMs: number): void {
-    const v = Math.abs(deviationMs);
-    const b = Math.min(this.buckets, Math.floor(v / this.bucketMs));
-    this.counts[b]!++;
+    const v = deviationMs < 0 ? -deviationMs : deviationMs;
+    const b = Math.floor(v * this.perMs);
+    this.counts[b < this.buckets ? b : this.buckets]!++;
     this.n++;
     this.sum += v;
     if (v > this.max) this.max = v;
+  }
+
+  /** Adds another histogram's samples (same bucket layout) to this one. */
+  absorb(other: DeviationHistogram): void {
+    if (other.buckets !== this.buckets || other.bucketMs !== this.bucketMs) {
+      throw new MediapathError('INVALID_ARGUMENT', 'deviation histograms of different layouts', { layer: 'media' });
+    }
+    if (other.n === 0) return;
+    for (let b = 0; b <= this.buckets; b++) this.counts[b]! += other.counts[b]!;
+    this.n += other.n;
+    this.sum += other.sum;
+    if (other.max > this.max) this.max = other.max;
   }
 
   /** The upper edge of the bucket holding quantile `q` (0–1), so a figure never flatters. */
@@ -128,8 +147,11 @@ export class PacingScheduler {
   private timer: TimerHandle | undefined;
   private armedFor = Infinity;
   private running = false;
+  // Each run is added to the window only; the window is folded into `total` when it is taken,
+  // and `sendJitter()` folds a copy, so a packet costs one histogram update, not two.
   private readonly total = new DeviationHistogram();
   private readonly window = new DeviationHistogram();
+  private totalView: { readonly samples: number; readonly stats: SendJitterStats } | undefined;
   private runsTotal = 0;
 
   constructor(opts: PacingSchedulerOptions) {
@@ -178,12 +200,19 @@ export class PacingScheduler {
 
   /** Send deviation of media tasks since the scheduler started. */
   sendJitter(): SendJitterStats {
-    return this.total.stats();
+    const samples = this.total.samples + this.window.samples;
+    if (this.totalView?.samples === samples) return this.totalView.stats;
+    const all = new DeviationHistogram();
+    all.absorb(this.total);
+    all.absorb(this.window);
+    this.totalView = { samples, stats: all.stats() };
+    return this.totalView.stats;
   }
 
   /** Send deviation since the previous call (for per-interval reports); starts a new window. */
   takeSendJitterWindow(): SendJitterStats {
     const s = this.window.stats();
+    this.total.absorb(this.window);
     this.window.reset();
     return s;
   }
@@ -210,10 +239,7 @@ export class PacingScheduler {
         if (runs++ >= this.maxRuns) break;
         this.pop();
         now = this.clock.now();
-        if (top.kind === 'media') {
-          this.total.add(now - top.due);
-          this.window.add(now - top.due);
-        }
+        if (top.kind === 'media') this.window.add(now - top.due);
         this.runsTotal++;
         let next: number | undefined;
         try {

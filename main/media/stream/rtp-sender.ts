@@ -6,6 +6,30 @@ import { put16, put32 } from '../wire';
 import { randomSsrc, type SsrcRange } from '../ssrc';
 import { writeProbeEpoch } from './probe-epoch';
 
+/**
+ * Packets are views carved from a slab shared by every sender of the process rather than arrays
+ * of their own: a typed array with its own backing store costs an allocation the GC tracks apart,
+ * several times the copy. A slab is never written again once handed out (a path may keep a packet:
+ * a TURN queue, the virtual network's delay line), so a new one is taken when it is used up; a
+ * slab lives while any packet cut from it does.
+ */
+const SLAB_BYTES = 64 * 1024;
+let slab = new ArrayBuffer(SLAB_BYTES);
+let slabOffset = 0;
+
+function carve(template: Uint8Array): Uint8Array {
+  const n = template.length;
+  if (n > SLAB_BYTES / 8) return template.slice();
+  if (slabOffset + n > SLAB_BYTES) {
+    slab = new ArrayBuffer(SLAB_BYTES);
+    slabOffset = 0;
+  }
+  const bytes = new Uint8Array(slab, slabOffset, n);
+  slabOffset += (n + 7) & ~7;
+  bytes.set(template);
+  return bytes;
+}
+
 export interface RtpSenderOptions {
   readonly random: RandomSource;
   /** Default PCMU. */
@@ -125,7 +149,7 @@ export class RtpSender {
     const sequenceNumber = (this.initialSequence + extSeq) & 0xffff;
     const timestamp = this.timestampOf(frameIndex);
     const sendTimeUs = clockMsToProbeUs(sendTimeMs);
-    const bytes = this.template.slice();
+    const bytes = carve(this.template);
     bytes[1] = (this.marker ? 0x80 : 0) | this.choice.payloadType;
     put16(bytes, 2, sequenceNumber);
     put32(bytes, 4, timestamp);

@@ -74,6 +74,7 @@ export class StreamReceiver {
   private sourceSsrc: number | undefined;
   private readonly net = new TransitJitter();
   private readonly epochs = new Map<number, EpochReception>();
+  private lastEpoch: EpochReception | undefined;
   private highestEpoch = 0;
   private maxProbeExt = -1;
   private probes = 0;
@@ -116,13 +117,7 @@ export class StreamReceiver {
       this.foreignPackets++;
       return undefined;
     }
-    const v = this.source!.onRtp({
-      sequenceNumber: p.sequenceNumber,
-      timestamp: p.timestamp,
-      arrivalMs,
-      payloadBytes: p.payload.length,
-      ...(probe ? { probe } : {}),
-    });
+    const v = this.source!.onRtp({ sequenceNumber: p.sequenceNumber, timestamp: p.timestamp, arrivalMs, payloadBytes: p.payload.length, probe });
     if (!probe || v.kind === 'duplicate' || v.kind === 'jump') return v;
     this.probes++;
     const transit = arrivalMs - probe.sendTimeUs / 1000;
@@ -134,14 +129,17 @@ export class StreamReceiver {
   }
 
   private toEpoch(p: RtpPacket, probe: ProbePayload, wireEpoch: number, index: number, arrivalMs: number, transit: number): void {
-    const epoch = unwrapEpoch(wireEpoch, this.highestEpoch);
-    let e = this.epochs.get(epoch);
+    // Nearly every packet belongs to the epoch of the one before it.
+    const last = this.lastEpoch;
+    const epoch = last && wireEpoch === (last.epoch & 0xff) && this.highestEpoch - last.epoch < 128 ? last.epoch : unwrapEpoch(wireEpoch, this.highestEpoch);
+    let e = last && last.epoch === epoch ? last : this.epochs.get(epoch);
     if (!e) {
       if (this.epochs.size >= (this.opts.maxEpochs ?? 256)) return;
       e = new EpochReception(epoch, p.ssrc, this.opts);
       this.epochs.set(epoch, e);
       if (epoch > this.highestEpoch) this.highestEpoch = epoch;
     }
+    this.lastEpoch = e;
     e.firstExtSeq = Math.min(e.firstExtSeq, epochStart(probe.extSeq, index));
     if (probe.extSeq > e.maxExtSeq) e.maxExtSeq = probe.extSeq;
     if (arrivalMs < e.firstArrivalMs) e.firstArrivalMs = arrivalMs;
