@@ -295,6 +295,8 @@ export async function driveFakeClock<T>(clock: FakeClock, p: Promise<T>, limitMs
 
 export interface VirtualLabOptions {
   readonly seed?: number;
+  /** Failure knobs of the registrar's MRAS service and provisioning (an unreachable Edge…). */
+  readonly registrarKnobs?: Partial<RegistrarKnobs>;
   /** One-way delay of each site's uplink and of the servers' links (ms). Default 10. */
   readonly linkDelayMs?: number;
   readonly mediaMs?: number;
@@ -356,7 +358,7 @@ export async function startVirtualLab(name: CallScenarioName, opts: VirtualLabOp
   });
   closers.push(() => turn.stop());
   const relay: MediaRelay = { location: 'internet', hostName: `edge.${DOMAIN}`, directIPAddress: edge.address, udpPort: 3478, tcpPort: 443 };
-  const reg = await startLabRegistrar(registrarOptions(sipHost, clock, sipHost.address, relay, name === 'no-mras' ? { noProvisioningMrasUri: true } : {}, random.fork(), { udpPort: 5060, tcpPort: 5060 }));
+  const reg = await startLabRegistrar(registrarOptions(sipHost, clock, sipHost.address, relay, { ...(name === 'no-mras' ? { noProvisioningMrasUri: true } : {}), ...opts.registrarKnobs }, random.fork(), { udpPort: 5060, tcpPort: 5060 }));
   closers.push(() => reg.stop());
   const run = <T>(p: Promise<T>, limitMs = 120_000): Promise<T> => driveFakeClock(clock, p, limitMs);
   return {

@@ -52,6 +52,8 @@ export interface TwoPartyCallOptions {
   readonly random: { readonly caller: RandomSource; readonly callee: RandomSource };
   readonly toolVersion: string;
   readonly title: string;
+  /** Whom the caller calls (default the callee's AOR). */
+  readonly target?: string;
   readonly meta?: Readonly<Record<string, string | number | boolean>>;
   readonly timings?: Partial<CallTimings>;
   readonly jitterBuffer?: JitterBufferConfig;
@@ -136,7 +138,7 @@ export async function runTwoPartyCall(world: CallWorld, o: TwoPartyCallOptions):
       if (!sip) return undefined;
       return new IncomingCall(callee, sip, { ...timings, durationMs: undefined }).run();
     });
-    const outgoing = new OutgoingCall(caller, { ...timings, target: world.callee.aor }).run();
+    const outgoing = new OutgoingCall(caller, { ...timings, target: o.target ?? world.callee.aor }).run();
     const [out, inc] = await Promise.all([outgoing, incoming]);
     result.caller = { ...result.caller, outcome: out };
     result.callee = { ...result.callee, ...(inc ? { outcome: inc } : { error: { code: 'SIP_TIMEOUT', message: 'no call arrived', layer: 'session' } }) };
