@@ -21,7 +21,7 @@ import type { SipTimerConfig } from '../sip/transaction/timers';
 import type { SipTransportKind } from '../sip/transport/types';
 import { getHeader } from '../sip/message';
 import { type ServerCall, SipUserAgent } from '../sip/ua';
-import type { MrasCredentialGrant } from '../mras/cache';
+import { relayKey, type MrasCredentialGrant } from '../mras/cache';
 import { errorEntry, iceEntry, mrasEntry, phaseEntry, uaEntry, type Entry, type Sink } from './call-events';
 import type { OfferDialect } from './sdp-bridge';
 
@@ -147,6 +147,8 @@ export class Endpoint {
   private mras: MrasClient | undefined;
   private mrasUri: string | undefined;
   private resolvedRelays: readonly RelayServerConfig[] = [];
+  /** Relay host → address, resolved once (MRAS lists the same relays on every renewal). */
+  private readonly relayIps = new Map<string, string | undefined>();
   private readonly subs: Disposable[] = [];
   private readonly registrarLabel: string;
 
@@ -301,11 +303,20 @@ export class Endpoint {
 
   /** MRAS relays as gathering takes them: UDP port first, then the TCP port ([MS-AVEDGEA] order). */
   private async relaysOf(grant: MrasCredentialGrant): Promise<RelayServerConfig[]> {
+    for (const relay of grant.relays) {
+      const key = relayKey(relay);
+      if (!this.relayIps.has(key)) this.relayIps.set(key, await this.relayIp(relay));
+    }
+    return this.relayConfigs(grant);
+  }
+
+  /** The grant's relays with their resolved addresses (a relay not resolved at start is left out). */
+  private relayConfigs(grant: MrasCredentialGrant): RelayServerConfig[] {
     const credentials = { kind: 'rest' as const, username: grant.username, password: grant.password, expiresAt: Math.floor(grant.expiresAtWall / 1000) };
     const tcpProtocol = this.opts.mras?.tcpProtocol ?? 'tcp';
     const out: RelayServerConfig[] = [];
     for (const relay of grant.relays) {
-      const ip = await this.relayIp(relay);
+      const ip = this.relayIps.get(relayKey(relay));
       if (!ip) continue;
       const at = (port: number): TransportAddress => ({ ip, port });
       if (relay.udpPort) out.push({ address: at(relay.udpPort), transports: ['udp'], credentials });
@@ -325,9 +336,13 @@ export class Endpoint {
     }
   }
 
-  /** The relays a call gathers with now (MRAS's, renewed credentials included). */
+  /**
+   * The relays a call gathers with now: MRAS's, with the newest credentials (MrasClient renews them
+   * at 80 % of their lifetime, so a long `answer` run keeps getting valid ones).
+   */
   get relays(): readonly RelayServerConfig[] {
-    return this.resolvedRelays;
+    const live = this.mras?.current();
+    return live ? this.relayConfigs(live) : this.resolvedRelays;
   }
 
   /** An ICE agent for one call, its events on the Timeline. */
@@ -340,7 +355,7 @@ export class Endpoint {
       profile: this.profile,
       role,
       strategy: i.strategy,
-      relays: this.resolvedRelays,
+      relays: this.relays,
       ...(i.stunServers ? { stunServers: i.stunServers } : {}),
       ...(i.interfaces ? { interfaces: i.interfaces } : {}),
       ...(i.tcp !== undefined ? { tcp: i.tcp } : {}),
