@@ -1,7 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { MediapathError } from '../../../main/common/errors';
 import { SeededRandom } from '../../../main/common/random';
-import { decodeRtp, encodeRtp } from '../../../main/media/rtp';
+import { decodeRtp, encodeRtp, RTP_FIXED_HEADER_BYTES } from '../../../main/media/rtp';
+import { decodeProbePayload, encodeProbePayload } from '../../../main/media/probe-payload';
+import { readProbeEpoch, writeProbeEpoch } from '../../../main/media/stream/probe-epoch';
 import { classifyDatagram } from '../../../main/media/demux';
 import { mutate, rtpPacket } from './gen';
 
@@ -89,22 +91,39 @@ describe('RTP header (RFC 3550 §5.1)', () => {
     }
   });
 
-  it('survives 30,000 mutated and random datagrams without throwing', () => {
+  it('survives 100,000 mutated and random datagrams (probe payloads among them) without throwing', () => {
+    // The checks per input are plain comparisons counted into `violations` (one expect at the
+    // end), so the run stays a couple of seconds; every decoder here is linear in the input.
     const r = new SeededRandom(2);
+    const probeTemplate = (): Uint8Array => {
+      const payload = encodeProbePayload({ sendTimeUs: r.int(2 ** 30) * 1000, extSeq: r.int(2 ** 20) }, [20, 80, 160, 320][r.int(4)]!, 0xff);
+      writeProbeEpoch(payload, { epoch: r.int(300), index: r.int(70_000) });
+      return encodeRtp({ ...rtpPacket(r), payload });
+    };
     let accepted = 0;
-    for (let i = 0; i < 30_000; i++) {
-      const bytes = mutate(r, encodeRtp(rtpPacket(r)));
+    let probes = 0;
+    let violations = 0;
+    for (let i = 0; i < 100_000; i++) {
+      const bytes = mutate(r, r.int(2) === 0 ? probeTemplate() : encodeRtp(rtpPacket(r)));
       const d = decodeRtp(bytes);
       if (d.ok) {
         accepted++;
         // whatever was accepted lies within the datagram
-        expect(d.value.payload.byteOffset + d.value.payload.length).toBeLessThanOrEqual(bytes.byteOffset + bytes.length);
-      } else {
-        expect(d.error.offset).toBeGreaterThanOrEqual(0);
-        expect(d.error.offset).toBeLessThanOrEqual(bytes.length);
-      }
+        const p = d.value;
+        if (p.payload.byteOffset < bytes.byteOffset + RTP_FIXED_HEADER_BYTES || p.payload.byteOffset + p.payload.length > bytes.byteOffset + bytes.length) violations++;
+        if (p.sequenceNumber > 0xffff || p.timestamp > 0xffffffff || p.ssrc > 0xffffffff || p.payloadType > 127 || p.csrcs.length > 15) violations++;
+        const probe = decodeProbePayload(p.payload);
+        if (probe.ok) {
+          probes++;
+          if (!Number.isSafeInteger(probe.value.sendTimeUs) || probe.value.extSeq > 0xffffffff) violations++;
+          const tag = readProbeEpoch(p.payload);
+          if (!tag || tag.epoch > 255 || tag.index > 0xffff) violations++;
+        } else if (probe.error.offset < 0 || probe.error.offset > p.payload.length) violations++;
+      } else if (d.error.offset < 0 || d.error.offset > bytes.length) violations++;
     }
-    expect(accepted).toBeGreaterThan(1000);
+    expect(violations).toBe(0);
+    expect(accepted).toBeGreaterThan(10_000);
+    expect(probes).toBeGreaterThan(5_000);
   });
 });
 
