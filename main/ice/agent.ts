@@ -1,5 +1,5 @@
 import type { TransportAddress } from '../common/address';
-import { formatAddress } from '../common/address';
+import { formatAddress, sameAddress } from '../common/address';
 import type { Clock, TimerHandle } from '../common/clock';
 import { MediapathError, toErrorInfo, type ErrorInfo } from '../common/errors';
 import { TypedEmitter, type Disposable } from '../common/events';
@@ -99,7 +99,8 @@ export interface RemoteDescription {
 
 interface AgentEvents {
   event: IceEvent;
-  data: { component: number; bytes: Uint8Array; from: TransportAddress };
+  /** `base`: the socket (or ICE-TCP connection) it arrived on, for attributing it to a pair. */
+  data: { component: number; bytes: Uint8Array; from: TransportAddress; base: BaseSocket };
 }
 
 interface Selection {
@@ -204,6 +205,24 @@ export class IceAgent {
     return this.events.on('data', ({ component, bytes, from }) => cb(component, bytes, from));
   }
 
+  /**
+   * Application data with the valid pair it arrived on: the succeeded valid pair of that component
+   * whose socket received it from that pair's remote address (undefined when none matches, e.g.
+   * before checks validated the path). Pairs that share a socket and a remote address are one
+   * path on the wire; the first of them in the valid list (highest priority) is named.
+   */
+  onPairData(cb: (pair: PairView | undefined, component: number, bytes: Uint8Array, from: TransportAddress) => void): Disposable {
+    return this.events.on('data', ({ component, bytes, from, base }) => cb(this.pairArrivedOn(base, component, from)?.view(), component, bytes, from));
+  }
+
+  private pairArrivedOn(base: BaseSocket, component: number, from: TransportAddress): CandidatePair | undefined {
+    for (const p of this.checklist.validList) {
+      const r = p.remote.address;
+      if (p.component === component && r.port === from.port && sameAddress(r, from) && p.is('succeeded') && this.baseForPair(p) === base) return p;
+    }
+    return undefined;
+  }
+
   private emit(e: IceEvent): void {
     this.opts.onEvent?.(e);
     this.events.emit('event', e);
@@ -245,7 +264,7 @@ export class IceAgent {
       this.candidateOfBase.set(base, c);
       this.subscriptions.push(
         base.onRequest((msg, from) => this.onIncomingRequest(base, msg, from)),
-        base.onData((bytes, from) => this.events.emit('data', { component: c.component, bytes, from })),
+        base.onData((bytes, from) => this.events.emit('data', { component: c.component, bytes, from, base })),
       );
       if (c.type === 'relay') this.subscriptions.push(base.socket.onError((e) => this.onRelayError(base, e)));
     }
@@ -375,7 +394,7 @@ export class IceAgent {
     this.candidateOfBase.set(base, local);
     const subs = [
       base.onRequest((msg, from) => this.onIncomingRequest(base, msg, from)),
-      base.onData((bytes, from) => this.events.emit('data', { component: local.component, bytes, from })),
+      base.onData((bytes, from) => this.events.emit('data', { component: local.component, bytes, from, base })),
     ];
     base.onClose((error) => {
       for (const d of subs) d.dispose();
@@ -653,6 +672,22 @@ export class IceAgent {
     const base = this.baseForPair(sel.pair);
     if (!base) return false;
     base.send(bytes, sel.pair.remote.address);
+    return true;
+  }
+
+  /**
+   * Sends an application datagram on a valid pair other than (or the same as) the selected one,
+   * e.g. to probe every path at once: from the pair's local base to its remote address. False
+   * when the pair is not a succeeded valid pair (never validated, or consent or relay lost) or
+   * has no socket.
+   */
+  sendOnPair(pairId: string, bytes: Uint8Array): boolean {
+    if (this.fsm.is('closed')) return false;
+    const pair = this.checklist.validList.find((p) => p.id === pairId);
+    if (!pair || !pair.is('succeeded')) return false;
+    const base = this.baseForPair(pair);
+    if (!base) return false;
+    base.send(bytes, pair.remote.address);
     return true;
   }
 
