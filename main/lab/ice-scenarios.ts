@@ -63,6 +63,14 @@ export interface IceScenarioOptions {
   readonly nomination?: 'regular' | 'aggressive';
   /** Stop the lab TURN server this long after checks start: relays die mid-call. */
   readonly failRelayAfterMs?: number;
+  /**
+   * Extra rules on a phone's own link, ahead of the scenario's (first match wins), for the whole
+   * run: degrades one path on purpose (e.g. `{ match: { peer: '10.1.0.11' }, loss: 0.2 }` on the
+   * callee hits only the direct LAN path of the one-site scenarios).
+   */
+  readonly impair?: { readonly caller?: readonly ImpairmentSpec[]; readonly callee?: readonly ImpairmentSpec[] };
+  /** Ends the run before `durationMs` once this returns true (asked after every step of virtual time). */
+  readonly until?: () => boolean;
 }
 
 export interface CandidateSummary {
@@ -149,7 +157,7 @@ const TWO_SITES: Readonly<Record<Exclude<IceScenarioName, 'inside-inside' | 'pro
   'udp-blocked': [corp('port-restricted-cone', { dropUdp: true }), home('full-cone')],
 };
 
-async function build(name: IceScenarioName, seed: number, delay: number, hostDelay: number): Promise<World> {
+async function build(name: IceScenarioName, seed: number, delay: number, hostDelay: number, extra: IceScenarioOptions['impair'] = {}): Promise<World> {
   const clock = new FakeClock();
   const net = new VirtualNetwork({ clock, random: seed });
   const edge = net.addHost('edge', { ip: '203.0.113.10', ...(delay > 0 ? { link: { delayMs: delay } } : {}) });
@@ -158,6 +166,8 @@ async function build(name: IceScenarioName, seed: number, delay: number, hostDel
   let stage: ((t0: number) => void) | undefined;
   // Rules on the callee's own link, first match wins; the plain phone-link delay comes last.
   const hostRule: ImpairmentSpec[] = hostDelay > 0 ? [{ delayMs: hostDelay }] : [];
+  const callerExtra = extra.caller ?? [];
+  const calleeExtra = extra.callee ?? [];
   const calleeRules: ImpairmentSpec[] = [];
   switch (name) {
     case 'inside-inside':
@@ -173,7 +183,7 @@ async function build(name: IceScenarioName, seed: number, delay: number, hostDel
       }
       if (name === 'consent-loss') {
         // Mid-run, the direct LAN path between the phones is cut (both directions, from 3 s on).
-        stage = (t0) => callee.link().impair([{ match: { peer: '10.1.0.11' }, from: t0 + 3000, loss: 1 }, ...hostRule]);
+        stage = (t0) => callee.link().impair([...calleeExtra, { match: { peer: '10.1.0.11' }, from: t0 + 3000, loss: 1 }, ...hostRule]);
       }
       break;
     default: {
@@ -183,8 +193,8 @@ async function build(name: IceScenarioName, seed: number, delay: number, hostDel
       callee = net.addHost('callee', { lan: b.lan, ip: b.host });
     }
   }
-  if (hostRule.length) caller.link().impair(hostRule);
-  if (calleeRules.length || hostRule.length) callee.link().impair([...calleeRules, ...hostRule]);
+  if (callerExtra.length || hostRule.length) caller.link().impair([...callerExtra, ...hostRule]);
+  if (calleeExtra.length || calleeRules.length || hostRule.length) callee.link().impair([...calleeExtra, ...calleeRules, ...hostRule]);
   const turn = await startLabTurnServer({
     net: edge,
     clock,
@@ -232,7 +242,7 @@ export async function runIceScenario(name: IceScenarioName, opts: IceScenarioOpt
   const seed = opts.seed ?? 1;
   const delay = opts.linkDelayMs ?? 10;
   const duration = opts.durationMs ?? (name === 'consent-loss' ? 15_000 : name === 'promotion' ? 5000 : 4000);
-  const world = await build(name, seed, delay, opts.hostLinkDelayMs ?? 0);
+  const world = await build(name, seed, delay, opts.hostLinkDelayMs ?? 0, opts.impair);
   const { clock } = world;
   const random = new SeededRandom(seed);
   const pathChanges: IceScenarioResult['pathChanges'] = [];
@@ -286,7 +296,7 @@ export async function runIceScenario(name: IceScenarioName, opts: IceScenarioOpt
     caller.start();
     callee.start();
     opts.onStarted?.({ caller, callee, clock });
-    await advance(clock, duration);
+    await advance(clock, duration, opts.until);
   } catch (e) {
     error = toErrorInfo(e);
   }

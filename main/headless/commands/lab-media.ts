@@ -3,6 +3,7 @@ import { MediapathError } from '../../common/errors';
 import { CODECS, type CodecName } from '../../media/codecs';
 import { ICE_SCENARIOS, type IceScenarioName } from '../../lab/ice-scenarios';
 import { runIceMedia, type IceMediaResult } from '../../lab/media-ice';
+import { runIceMatrix, type IceMatrixResult, type MatrixMode } from '../../lab/media-matrix';
 import { LAB_TOLERANCE, runMediaLab, type LabDirection, type MediaLabResult } from '../../lab/media-lab';
 import type { PathEpochReport } from '../../media/stream';
 import type { Output } from '../output';
@@ -25,6 +26,9 @@ interface LabMediaFlags {
   jb?: string;
   ice?: string;
   strategy: string;
+  matrix?: string | boolean;
+  perPath?: string;
+  degrade?: string;
   json?: boolean;
 }
 
@@ -97,6 +101,38 @@ function printIceMedia(r: IceMediaResult, o: Output): void {
   o.out(L.join('\n') + '\n');
 }
 
+function printMatrix(r: IceMatrixResult, o: Output): void {
+  const s = r.scenario;
+  const how = r.mode === 'parallel' ? 'all at once' : 'one after the other';
+  const L = [
+    `ICE scenario ${s.scenario} (${s.strategy}, seed ${s.seed}) on the virtual network: path matrix, ${r.rows.length} valid path${r.rows.length === 1 ? '' : 's'} probed ${how}, ${(r.perPathMs / 1000).toFixed(1)} s each (virtual time)`,
+  ];
+  const dir = (e: PathEpochReport | null): string =>
+    e
+      ? `${String(e.sent).padStart(5)} ${String(e.lost).padStart(5)} ${e.lossPct.toFixed(2).padStart(6)} ${(e.networkJitterMs ?? e.jitterMs).toFixed(2).padStart(6)} ${(e.rttMs === undefined ? '-' : e.rttMs.toFixed(1)).padStart(6)} ${(e.mos === undefined ? '-' : e.mos.toFixed(2)).padStart(5)}`
+      : `${'(nothing came back)'.padEnd(39)}`;
+  const head = `${'sent'.padStart(5)} ${'lost'.padStart(5)} ${'loss %'.padStart(6)} ${'jitter'.padStart(6)} ${'RTT ms'.padStart(6)} ${'MOS'.padStart(5)}`;
+  L.push(`  ${'#'.padStart(2)} ${'path'.padEnd(6)} ${'sel'.padEnd(3)}  ${'caller → callee'.padEnd(39)}   ${'callee → caller'.padEnd(39)}   caller's pair`);
+  L.push(`  ${''.padStart(2)} ${''.padEnd(6)} ${''.padEnd(3)}  ${head}   ${head}`);
+  for (const row of r.rows) {
+    L.push(`  ${String(row.index).padStart(2)} ${row.path.kind.padEnd(6)} ${(row.selected ? 'yes' : '').padEnd(3)}  ${dir(row.callerToCallee)}   ${dir(row.calleeToCaller)}   ${row.path.label}`);
+  }
+  if (r.skippedPaths) L.push(`  (${r.skippedPaths} further valid path${r.skippedPaths === 1 ? '' : 's'} not probed)`);
+  const off = r.rows.reduce((k, x) => k + x.offPath.caller + x.offPath.callee, 0);
+  if (off || r.unattributed.caller || r.unattributed.callee) L.push(`  ${off} datagrams arrived on another pair than their row's; unattributed: caller ${r.unattributed.caller}, callee ${r.unattributed.callee}`);
+  L.push(`  the call itself selected ${s.selected ? `a ${s.selected.path} path` : 'no path'}${s.ok ? ' (as expected)' : ''}`);
+  o.out(L.join('\n') + '\n');
+}
+
+/** `--degrade PEER:PCT`: loss on the callee's own link for packets from and to PEER (one path only). */
+function parseDegrade(text: string | undefined): { peer: string; loss: number } | undefined {
+  if (text === undefined) return undefined;
+  const m = /^([0-9a-fA-F.:]+(?:\/\d{1,3})?):(\d+(?:\.\d+)?)$/.exec(text);
+  const pct = m ? Number(m[2]) : NaN;
+  if (!m || !(pct >= 0 && pct <= 100)) throw usage(`--degrade must be PEER:PCT (e.g. 10.1.0.11:20), got "${text}"`);
+  return { peer: m[1]!, loss: pct / 100 };
+}
+
 /** `mediapath lab media`: a call-shaped stream through the impairment forwarder, measured against its record. */
 export function registerLabMedia(program: Command, o: Output, setExit: (code: number) => void): void {
   const lab = program.commands.find((c) => c.name() === 'lab') ?? program.command('lab').description('Run field scenarios in the embedded lab.');
@@ -120,6 +156,9 @@ export function registerLabMedia(program: Command, o: Output, setExit: (code: nu
     .option('--jb <ms>', 'fixed jitter buffer depth (default jitter + 30)')
     .option('--ice <scenario>', `instead: media both ways over an ICE scenario on the virtual network, split per path (${ICE_SCENARIOS.join(', ')})`)
     .option('--strategy <lync|rfc8445>', 'ICE strategy with --ice', 'lync')
+    .option('--matrix [mode]', 'with --ice: probe every valid pair, "parallel" (at once, the default) or "sequential" (in turn), figures side by side')
+    .option('--per-path <s>', 'with --matrix: seconds of probing per path (default 4 at once, 2 in turn)')
+    .option('--degrade <peer:pct>', "with --matrix: loss in percent on the callee's link to and from PEER only (e.g. 10.1.0.11:20 degrades the direct LAN path)")
     .option('--json', 'print one JSON object on stdout')
     .action(async (f: LabMediaFlags) => {
       try {
@@ -127,6 +166,27 @@ export function registerLabMedia(program: Command, o: Output, setExit: (code: nu
           if (!ICE_SCENARIOS.includes(f.ice as IceScenarioName)) throw usage(`--ice must be one of ${ICE_SCENARIOS.join(', ')}, got "${f.ice}"`);
           if (f.strategy !== 'lync' && f.strategy !== 'rfc8445') throw usage(`--strategy must be lync or rfc8445, got "${f.strategy}"`);
           if (!(f.codec in CODECS)) throw usage(`--codec must be one of ${Object.keys(CODECS).join(', ')}, got "${f.codec}"`);
+          if (f.matrix !== undefined) {
+            const mode = f.matrix === true ? 'parallel' : f.matrix;
+            if (mode !== 'parallel' && mode !== 'sequential') throw usage(`--matrix must be parallel or sequential, got "${String(mode)}"`);
+            const perPathS = num('per-path', f.perPath, 0.2, 600);
+            const degrade = parseDegrade(f.degrade);
+            const m = await runIceMatrix(f.ice as IceScenarioName, {
+              strategy: f.strategy,
+              seed: num('seed', f.seed, 0, 0xffffffff, true)!,
+              codec: f.codec as CodecName,
+              rtcpIntervalMs: num('rtcp-interval', f.rtcpInterval, 100, 60_000)!,
+              mode: mode as MatrixMode,
+              ...(perPathS !== undefined ? { perPathMs: perPathS * 1000 } : {}),
+              ...(degrade ? { impair: { callee: [{ match: { peer: degrade.peer }, loss: degrade.loss }] } } : {}),
+            });
+            const ok = !m.scenario.error && m.rows.length > 0;
+            if (f.json) o.out(JSON.stringify({ ok, mode: m.mode, settleMs: m.settleMs, perPathMs: m.perPathMs, rows: m.rows, skippedPaths: m.skippedPaths, unattributed: m.unattributed, scenario: m.scenario }, null, 2) + '\n');
+            else printMatrix(m, o);
+            setExit(ok ? 0 : 1);
+            return;
+          }
+          if (f.perPath !== undefined || f.degrade !== undefined) throw usage('--per-path and --degrade go with --matrix');
           const r = await runIceMedia(f.ice as IceScenarioName, {
             strategy: f.strategy,
             seed: num('seed', f.seed, 0, 0xffffffff, true)!,
@@ -138,6 +198,7 @@ export function registerLabMedia(program: Command, o: Output, setExit: (code: nu
           setExit(r.scenario.ok ? 0 : 1);
           return;
         }
+        if (f.matrix !== undefined || f.perPath !== undefined || f.degrade !== undefined) throw usage('--matrix, --per-path and --degrade go with --ice');
         if (f.path !== 'host' && f.path !== 'relay') throw usage(`--path must be host or relay, got "${f.path}"`);
         if (f.network !== 'real' && f.network !== 'virtual') throw usage(`--network must be real or virtual, got "${f.network}"`);
         if (!(f.codec in CODECS)) throw usage(`--codec must be one of ${Object.keys(CODECS).join(', ')}, got "${f.codec}"`);
