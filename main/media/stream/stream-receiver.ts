@@ -165,8 +165,18 @@ export class StreamReceiver {
     return this.source?.reportBlock(nowMs);
   }
 
+  /**
+   * The interval's figures. Order is judged inside each sender epoch: at a path change the old
+   * path's last packets may land after the new path's first ones, and against the stream's one
+   * numbering they would read as reordered although each path delivered in order. Loss stays on
+   * the stream's numbering, which the late packets fill in.
+   */
   snapshotInterval(nowMs: number): IntervalStats | undefined {
-    return this.source?.snapshotInterval(nowMs);
+    const s = this.source?.snapshotInterval(nowMs);
+    if (!s || this.epochs.size === 0) return s;
+    let reordered = 0;
+    for (const e of this.epochs.values()) reordered += e.stats.snapshotInterval(nowMs).reordered;
+    return { ...s, reordered };
   }
 
   /** Settles every packet still pending (end of stream). */

@@ -75,6 +75,21 @@ describe('stream receiver', () => {
     expect(ep.reduce((n, e) => n + e.figures.expected, 0)).toBe(total.expected);
   });
 
+  it('a straggler of the old path arriving after the new path\'s first packets is not reordered', () => {
+    // epoch 0: packets 0–19 on a slow path (80 ms), epoch 1: 20–39 on a fast one (10 ms): packets
+    // 17–19 arrive after 20–22, each path in order.
+    const plan = [...Array(20).fill(0), ...Array(20).fill(1)];
+    const { r } = stream(plan, new Set(), (i) => (i < 20 ? 80 : 10));
+    const interval = r.snapshotInterval(2000)!;
+    expect(interval).toMatchObject({ expected: 40, received: 40, lost: 0, reordered: 0 });
+    for (const e of r.epochReports()) expect(e.figures.reordered).toBe(0);
+  });
+
+  it('still counts reordering inside one epoch', () => {
+    const { r } = stream(Array(20).fill(0), new Set(), (i) => (i === 5 ? 70 : 10));
+    expect(r.snapshotInterval(1000)!.reordered).toBeGreaterThan(0);
+  });
+
   it('an epoch of which nothing arrived is one unseen entry, so every number is still accounted for', () => {
     // epoch 0: 0–19; epoch 1: 20–29, all lost; epoch 2: 30–49
     const plan = [...Array(20).fill(0), ...Array(10).fill(1), ...Array(20).fill(2)];
