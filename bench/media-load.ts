@@ -12,14 +12,15 @@
 // kernel and libuv work, wake-ups of 2N sockets), with how late that bare loop itself sent (this
 // machine's timer and scheduling noise, which no code of ours can beat). Target: 1,000 streams on one core with p99
 // send jitter < 1 ms and no self-inflicted loss. The machine's load average is printed: on a
-// shared machine the CPU per packet is the steadier figure.
+// shared machine the CPU per packet is the steadier figure, and steadier still our own work per
+// packet with no socket at all (in-memory paths on a fake clock), printed first.
 //
 //   npm run bench:media-load -- [seconds=10] [N,N,…=100,500,1000,2000] [leadMs=0] [--json]
 import * as dgram from 'node:dgram';
 import * as os from 'node:os';
-import { RealClock } from '../main/common/clock';
+import { FakeClock, RealClock } from '../main/common/clock';
 import { SeededRandom } from '../main/common/random';
-import { DeviationHistogram, MediaSession, PacingScheduler, socketPath } from '../main/media/stream';
+import { DeviationHistogram, MediaSession, PacingScheduler, socketPath, type DatagramPath } from '../main/media/stream';
 import { NodeNet } from '../main/net/node/node-net';
 import type { DatagramSocket } from '../main/net/types';
 
@@ -135,6 +136,48 @@ async function bareRun(n: number): Promise<BareRow> {
   };
 }
 
+/**
+ * Our own per-packet work with no socket at all: N stream pairs joined by in-memory paths on a fake
+ * clock (the clock's bookkeeping included), CPU per RTP packet sent and received. Independent of
+ * the kernel and of the machine's other load, so it is the figure to compare between versions.
+ */
+function inMemoryCost(n: number, virtualS: number): number {
+  const clock = new FakeClock();
+  const scheduler = new PacingScheduler({ clock });
+  const random = new SeededRandom(7);
+  const link = (): [DatagramPath, DatagramPath] => {
+    const cbs: Array<Array<(b: Uint8Array) => void>> = [[], []];
+    const end = (me: 0 | 1): DatagramPath => ({
+      send(b) {
+        for (const cb of cbs[1 - me]!) cb(b);
+        return true;
+      },
+      onDatagram(cb) {
+        cbs[me]!.push(cb);
+        return { dispose: () => undefined };
+      },
+    });
+    return [end(0), end(1)];
+  };
+  const sessions: MediaSession[] = [];
+  for (let i = 0; i < n; i++) {
+    const [a, b] = link();
+    const startAtMs = 10 + (i * 20) / n;
+    sessions.push(new MediaSession({ clock, scheduler, random: random.fork(), rtp: a, direction: 'sendonly', startAtMs }));
+    sessions.push(new MediaSession({ clock, scheduler, random: random.fork(), rtp: b, direction: 'recvonly', startAtMs }));
+  }
+  for (const s of sessions) s.start();
+  clock.advance(2000);
+  const sent0 = sessions.reduce((k, s) => k + s.report().sent.packets, 0);
+  const cpu0 = process.cpuUsage();
+  clock.advance(virtualS * 1000);
+  const cpu = process.cpuUsage(cpu0);
+  const sent = sessions.reduce((k, s) => k + s.report().sent.packets, 0) - sent0;
+  for (const s of sessions) s.close();
+  scheduler.close();
+  return (cpu.user + cpu.system) / sent;
+}
+
 interface Row {
   readonly n: number;
   readonly pps: number;
@@ -216,12 +259,14 @@ async function run(n: number, refPps: number): Promise<Omit<Row, 'bare'>> {
 
 async function main(): Promise<void> {
   const ref = await nodeUdpSendRate();
+  const inMemoryUs = inMemoryCost(1000, 5);
   const out = (s: string): void => {
     if (!JSON_OUT) process.stdout.write(s);
   };
   out(
     `media-load: 20 ms PCMU streams on loopback, one pacing scheduler (lead ${LEAD_MS} ms), ${SECONDS} s per N after ${WARMUP_MS} ms warm-up\n` +
       `reference: bare Node UDP on this machine sends ${Math.round(ref.sentPerS)} datagrams/s (${Math.round(ref.receivedPerS)}/s received, ${ref.cpuUsPerSend.toFixed(1)} µs CPU per send)\n` +
+      `our own work per packet, no sockets (1,000 pairs on a fake clock, in-memory paths): ${inMemoryUs.toFixed(1)} µs CPU per packet sent and received\n` +
       `                        ----------------------------- ours ------------------------------------------------------   ----------------- bare dgram, same pattern -----------------\n` +
       `     N   packets/s  of ref   send jitter p50 / p99 / max ms   self-loss %  skipped %   CPU s  CPU %  µs/packet   RSS MB   packets/s   p50 / p99 ms  CPU %  µs/packet  loss %   target\n`,
   );
@@ -244,7 +289,7 @@ async function main(): Promise<void> {
   const machine = { cpus: os.cpus().length, loadAverage: load.map((x) => Number(x.toFixed(2))), node: process.version };
   out(`(machine: ${machine.cpus} CPUs, load average ${load.map((x) => x.toFixed(1)).join(' ')}, Node ${process.version})\n`);
   if (JSON_OUT) {
-    process.stdout.write(`${JSON.stringify({ seconds: SECONDS, leadMs: LEAD_MS, reference: ref, rows, machine }, null, 2)}\n`);
+    process.stdout.write(`${JSON.stringify({ seconds: SECONDS, leadMs: LEAD_MS, reference: ref, inMemoryCpuUsPerPacket: inMemoryUs, rows, machine }, null, 2)}\n`);
   }
 }
 
