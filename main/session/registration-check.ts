@@ -88,7 +88,7 @@ export interface RegistrationCheckResult {
 }
 
 const NET_UNREACHABLE = new Set(['NET_CONNECT_FAILED', 'NET_SOCKET_ERROR', 'NET_RESOLVE_FAILED']);
-/** NodeNet reports every error of a TLS connect as NET_TLS_FAILED, a refused TCP connect included. */
+/** Other Nets may still report a refused TLS connect as NET_TLS_FAILED; the errno in the message tells. */
 const SOCKET_UNREACHABLE = /\b(ECONNREFUSED|EHOSTUNREACH|ENETUNREACH|ETIMEDOUT|ENOTFOUND|EAI_AGAIN)\b/;
 
 /** SIP timers that make a non-INVITE transaction end (Timer F = 64·T1) within `timeoutMs`. */
