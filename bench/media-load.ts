@@ -13,7 +13,7 @@
 // machine's timer and scheduling noise, which no code of ours can beat). Target: 1,000 streams on one core with p99
 // send jitter < 1 ms and no self-inflicted loss. The machine's load average is printed: on a
 // shared machine the CPU per packet is the steadier figure, and steadier still our own work per
-// packet with no socket at all (in-memory paths on a fake clock), printed first.
+// packet with no socket at all (in-memory paths on a fake clock), printed last.
 //
 //   npm run bench:media-load -- [seconds=10] [N,N,…=100,500,1000,2000] [leadMs=0] [--json]
 import * as dgram from 'node:dgram';
@@ -259,14 +259,12 @@ async function run(n: number, refPps: number): Promise<Omit<Row, 'bare'>> {
 
 async function main(): Promise<void> {
   const ref = await nodeUdpSendRate();
-  const inMemoryUs = inMemoryCost(1000, 5);
   const out = (s: string): void => {
     if (!JSON_OUT) process.stdout.write(s);
   };
   out(
     `media-load: 20 ms PCMU streams on loopback, one pacing scheduler (lead ${LEAD_MS} ms), ${SECONDS} s per N after ${WARMUP_MS} ms warm-up\n` +
       `reference: bare Node UDP on this machine sends ${Math.round(ref.sentPerS)} datagrams/s (${Math.round(ref.receivedPerS)}/s received, ${ref.cpuUsPerSend.toFixed(1)} µs CPU per send)\n` +
-      `our own work per packet, no sockets (1,000 pairs on a fake clock, in-memory paths): ${inMemoryUs.toFixed(1)} µs CPU per packet sent and received\n` +
       `                        ----------------------------- ours ------------------------------------------------------   ----------------- bare dgram, same pattern -----------------\n` +
       `     N   packets/s  of ref   send jitter p50 / p99 / max ms   self-loss %  skipped %   CPU s  CPU %  µs/packet   RSS MB   packets/s   p50 / p99 ms  CPU %  µs/packet  loss %   target\n`,
   );
@@ -285,6 +283,9 @@ async function main(): Promise<void> {
         `  ${bare.pps.toFixed(0).padStart(10)}  ${bare.sendJitter.p50Ms.toFixed(2).padStart(5)} / ${bare.sendJitter.p99Ms.toFixed(2).padStart(6)}  ${bare.cpuPct.toFixed(0).padStart(5)}  ${bare.cpuUsPerPacket.toFixed(1).padStart(9)}  ${bare.lossPct.toFixed(2).padStart(6)}   ${r.meetsTarget ? 'met' : 'missed'}\n`,
     );
   }
+  // Last, so that its 2,000 sessions' garbage is not in the rows' RSS.
+  const inMemoryUs = inMemoryCost(1000, 5);
+  out(`our own work per packet, no sockets (1,000 pairs on a fake clock, in-memory paths): ${inMemoryUs.toFixed(1)} µs CPU per packet sent and received\n`);
   const load = os.loadavg();
   const machine = { cpus: os.cpus().length, loadAverage: load.map((x) => Number(x.toFixed(2))), node: process.version };
   out(`(machine: ${machine.cpus} CPUs, load average ${load.map((x) => x.toFixed(1)).join(' ')}, Node ${process.version})\n`);
