@@ -1,3 +1,5 @@
+import { MinHeap } from './heap';
+
 /**
  * Time is injected: protocol timers (STUN RTO, TURN refresh, SIP T1…) run on a Clock so tests
  * drive them with FakeClock and never wait for real time.
@@ -76,7 +78,7 @@ export class FakeClock implements Clock {
   private seq = 0;
   private nextId = 1;
   private readonly timers = new Map<number, FakeTimer>();
-  private heap: FakeTimer[] = [];
+  private readonly heap = new MinHeap<FakeTimer>(earlier);
 
   constructor(
     start = 0,
@@ -97,17 +99,14 @@ export class FakeClock implements Clock {
     const id = this.nextId++;
     const timer = { id, at: this.t + Math.max(0, ms), seq: this.seq++, cb };
     this.timers.set(id, timer);
-    this.push(timer);
+    this.heap.push(timer);
     return { id };
   }
 
   clearTimeout(handle: TimerHandle | undefined): void {
     if (!handle || !this.timers.delete(handle.id)) return;
     // Cleared timers linger in the heap; rebuild it when they outnumber the live ones.
-    if (this.heap.length > 64 && this.heap.length > 2 * this.timers.size) {
-      // A sorted array is a valid heap.
-      this.heap = [...this.timers.values()].sort((a, b) => a.at - b.at || a.seq - b.seq);
-    }
+    if (this.heap.size > 64 && this.heap.size > 2 * this.timers.size) this.heap.replace([...this.timers.values()]);
   }
 
   pendingTimers(): number {
@@ -125,7 +124,7 @@ export class FakeClock implements Clock {
     for (;;) {
       const next = this.peek();
       if (!next || next.at > end) break;
-      this.pop();
+      this.heap.pop();
       this.timers.delete(next.id);
       this.t = Math.max(this.t, next.at);
       next.cb();
@@ -147,40 +146,9 @@ export class FakeClock implements Clock {
   /** The earliest live timer, dropping cleared ones found on top. */
   private peek(): FakeTimer | undefined {
     for (;;) {
-      const top = this.heap[0];
+      const top = this.heap.peek();
       if (!top || this.timers.get(top.id) === top) return top;
-      this.pop();
+      this.heap.pop();
     }
-  }
-
-  private push(x: FakeTimer): void {
-    const h = this.heap;
-    let i = h.length;
-    h.push(x);
-    while (i > 0) {
-      const parent = (i - 1) >> 1;
-      if (!earlier(x, h[parent]!)) break;
-      h[i] = h[parent]!;
-      i = parent;
-    }
-    h[i] = x;
-  }
-
-  private pop(): void {
-    const h = this.heap;
-    const last = h.pop();
-    const n = h.length;
-    if (n === 0 || !last) return;
-    let i = 0;
-    for (;;) {
-      const l = 2 * i + 1;
-      if (l >= n) break;
-      const r = l + 1;
-      const c = r < n && earlier(h[r]!, h[l]!) ? r : l;
-      if (!earlier(h[c]!, last)) break;
-      h[i] = h[c]!;
-      i = c;
-    }
-    h[i] = last;
   }
 }

@@ -6,6 +6,7 @@ import { SeededRandom } from '../common/random';
 import { classifyDatagram } from '../media/demux';
 import type { DatagramSocket, Net } from '../net/types';
 import { ImpairmentRule, type ImpairmentSpec } from '../net/virtual/impairment';
+import { MinHeap } from '../common/heap';
 
 const log = createLogger('lab/forwarder');
 
@@ -85,7 +86,7 @@ export class ImpairmentForwarder {
   private readonly cap: number;
   private nextId = 1;
   private seq = 0;
-  private heap: Pending[] = [];
+  private readonly heap = new MinHeap<Pending>(before);
   private timer: TimerHandle | undefined;
   private armedFor = Infinity;
   private peerA: TransportAddress | undefined;
@@ -160,7 +161,7 @@ export class ImpairmentForwarder {
 
   /** Datagrams still waiting for their release time. */
   get inFlight(): number {
-    return this.heap.length;
+    return this.heap.size;
   }
 
   /** Closes both sides; datagrams still held are recorded as dropped (`closed`). */
@@ -169,8 +170,8 @@ export class ImpairmentForwarder {
     this.isClosed = true;
     if (this.timer) this.opts.clock.clearTimeout(this.timer);
     this.timer = undefined;
-    for (const p of this.heap) this.markDropped(p.rec, 'closed');
-    this.heap = [];
+    for (const p of this.heap.values()) this.markDropped(p.rec, 'closed');
+    this.heap.clear();
     await Promise.all([this.a.close(), this.b.close()]);
   }
 
@@ -220,22 +221,12 @@ export class ImpairmentForwarder {
   }
 
   private hold(at: number, bytes: Uint8Array, rec: MutableRecord): void {
-    const p: Pending = { at, seq: this.seq++, bytes, rec };
-    const h = this.heap;
-    let i = h.length;
-    h.push(p);
-    while (i > 0) {
-      const parent = (i - 1) >> 1;
-      if (!before(p, h[parent]!)) break;
-      h[i] = h[parent]!;
-      i = parent;
-    }
-    h[i] = p;
+    this.heap.push({ at, seq: this.seq++, bytes, rec });
     this.arm();
   }
 
   private arm(): void {
-    const top = this.heap[0];
+    const top = this.heap.peek();
     if (!top || this.isClosed) return;
     if (this.timer && this.armedFor <= top.at) return;
     if (this.timer) this.opts.clock.clearTimeout(this.timer);
@@ -247,9 +238,9 @@ export class ImpairmentForwarder {
     this.timer = undefined;
     this.armedFor = Infinity;
     for (;;) {
-      const top = this.heap[0];
+      const top = this.heap.peek();
       if (!top || top.at > this.opts.clock.now()) break;
-      this.pop();
+      this.heap.pop();
       const r = top.rec;
       const to = r.dir === 'a>b' ? this.opts.target : this.peerA;
       const out = r.dir === 'a>b' ? this.b : this.a;
@@ -264,24 +255,6 @@ export class ImpairmentForwarder {
       r.delayMs = now - r.receivedAt;
     }
     this.arm();
-  }
-
-  private pop(): void {
-    const h = this.heap;
-    const last = h.pop();
-    const n = h.length;
-    if (n === 0 || !last) return;
-    let i = 0;
-    for (;;) {
-      const l = 2 * i + 1;
-      if (l >= n) break;
-      const r = l + 1;
-      const c = r < n && before(h[r]!, h[l]!) ? r : l;
-      if (!before(h[c]!, last)) break;
-      h[i] = h[c]!;
-      i = c;
-    }
-    h[i] = last;
   }
 
   toString(): string {

@@ -1,6 +1,7 @@
 import type { Clock, TimerHandle } from '../../common/clock';
 import { MediapathError } from '../../common/errors';
 import { createLogger } from '../../common/logger';
+import { MinHeap } from '../../common/heap';
 
 const log = createLogger('media/pacer');
 
@@ -140,7 +141,7 @@ export class PacingScheduler {
   readonly clock: Clock;
   private readonly leadMs: number;
   private readonly maxRuns: number;
-  private heap: Entry[] = [];
+  private readonly heap = new MinHeap<Entry>(earlier);
   private live = 0;
   private nextId = 1;
   private seq = 0;
@@ -178,7 +179,7 @@ export class PacingScheduler {
     if (!Number.isFinite(firstDueMs)) throw new MediapathError('INVALID_ARGUMENT', `due time ${firstDueMs}`, { layer: 'media' });
     const e: Entry = { id: this.nextId++, kind, fn, due: firstDueMs, seq: this.seq++, active: true };
     this.live++;
-    this.push(e);
+    this.heap.push(e);
     if (!this.running) this.arm();
     const cancel = (): void => this.cancelEntry(e);
     return {
@@ -219,8 +220,8 @@ export class PacingScheduler {
 
   /** Cancels everything and releases the timer. */
   close(): void {
-    for (const e of this.heap) e.active = false;
-    this.heap = [];
+    for (const e of this.heap.values()) e.active = false;
+    this.heap.clear();
     this.live = 0;
     this.disarm();
   }
@@ -237,7 +238,7 @@ export class PacingScheduler {
         let now = this.clock.now();
         if (top.due > now + this.leadMs) break;
         if (runs++ >= this.maxRuns) break;
-        this.pop();
+        this.heap.pop();
         now = this.clock.now();
         if (top.kind === 'media') this.window.add(now - top.due);
         this.runsTotal++;
@@ -258,7 +259,7 @@ export class PacingScheduler {
         // A task never runs twice for one due time: the next one is strictly later.
         top.due = next > top.due ? next : top.due + 1e-3;
         top.seq = this.seq++;
-        this.push(top);
+        this.heap.push(top);
       }
     } finally {
       this.running = false;
@@ -286,48 +287,15 @@ export class PacingScheduler {
   }
 
   private maybeCompact(): void {
-    if (this.heap.length > 64 && this.heap.length > 2 * this.live) {
-      this.heap = this.heap.filter((e) => e.active).sort((a, b) => a.due - b.due || a.seq - b.seq);
-    }
+    if (this.heap.size > 64 && this.heap.size > 2 * this.live) this.heap.replace(this.heap.values().filter((e) => e.active));
   }
 
   private peek(): Entry | undefined {
     for (;;) {
-      const top = this.heap[0];
+      const top = this.heap.peek();
       if (!top || top.active) return top;
-      this.pop();
+      this.heap.pop();
     }
-  }
-
-  private push(x: Entry): void {
-    const h = this.heap;
-    let i = h.length;
-    h.push(x);
-    while (i > 0) {
-      const parent = (i - 1) >> 1;
-      if (!earlier(x, h[parent]!)) break;
-      h[i] = h[parent]!;
-      i = parent;
-    }
-    h[i] = x;
-  }
-
-  private pop(): void {
-    const h = this.heap;
-    const last = h.pop();
-    const n = h.length;
-    if (n === 0 || !last) return;
-    let i = 0;
-    for (;;) {
-      const l = 2 * i + 1;
-      if (l >= n) break;
-      const r = l + 1;
-      const c = r < n && earlier(h[r]!, h[l]!) ? r : l;
-      if (!earlier(h[c]!, last)) break;
-      h[i] = h[c]!;
-      i = c;
-    }
-    h[i] = last;
   }
 }
 

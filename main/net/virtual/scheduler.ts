@@ -1,4 +1,5 @@
 import type { Clock, TimerHandle } from '../../common/clock';
+import { MinHeap } from '../../common/heap';
 
 /** A cancellable event on the network's own queue. */
 export interface ScheduledEvent {
@@ -38,7 +39,7 @@ const DUE_EPSILON_MS = 1e-6;
  * already due at the same instant, as if each had its own `setTimeout`.
  */
 export class EventScheduler {
-  private readonly heap: Entry[] = [];
+  private readonly heap = new MinHeap<Entry>((a, b) => a.at < b.at || (a.at === b.at && a.seq < b.seq));
   private seq = 0;
   private live = 0;
   private timer: TimerHandle | undefined;
@@ -54,7 +55,7 @@ export class EventScheduler {
 
   at(time: number, cb: () => void): ScheduledEvent {
     const e = new Entry(time, this.seq++, cb, this);
-    this.push(e);
+    this.heap.push(e);
     this.live++;
     if (!this.running) this.arm();
     return e;
@@ -67,8 +68,8 @@ export class EventScheduler {
 
   /** Drops every pending event and the clock timer. */
   clear(): void {
-    for (const e of this.heap) e.cancelled = true;
-    this.heap.length = 0;
+    for (const e of this.heap.values()) e.cancelled = true;
+    this.heap.clear();
     this.live = 0;
     this.disarm();
   }
@@ -77,7 +78,7 @@ export class EventScheduler {
   onCancel(): void {
     this.live--;
     if (this.live === 0 && !this.running) {
-      this.heap.length = 0;
+      this.heap.clear();
       this.disarm();
     }
   }
@@ -89,8 +90,8 @@ export class EventScheduler {
   }
 
   private arm(): void {
-    while (this.heap.length > 0 && this.heap[0]!.cancelled) this.pop();
-    const top = this.heap[0];
+    while (this.heap.peek()?.cancelled) this.heap.pop();
+    const top = this.heap.peek();
     if (!top) {
       this.disarm();
       return;
@@ -108,14 +109,13 @@ export class EventScheduler {
     const boundary = this.seq;
     this.running = true;
     try {
-      while (this.heap.length > 0) {
-        const top = this.heap[0]!;
+      for (let top = this.heap.peek(); top; top = this.heap.peek()) {
         if (top.cancelled) {
-          this.pop();
+          this.heap.pop();
           continue;
         }
         if (top.at > now || top.seq >= boundary) break;
-        this.pop();
+        this.heap.pop();
         top.cancelled = true;
         this.live--;
         top.cb();
@@ -124,48 +124,5 @@ export class EventScheduler {
       this.running = false;
       this.arm();
     }
-  }
-
-  // Sift with a hole rather than swaps: this runs for every packet in flight.
-  private push(e: Entry): void {
-    const h = this.heap;
-    let i = h.length;
-    h.push(e);
-    while (i > 0) {
-      const parent = (i - 1) >> 1;
-      const p = h[parent]!;
-      if (p.at < e.at || (p.at === e.at && p.seq < e.seq)) break;
-      h[i] = p;
-      i = parent;
-    }
-    h[i] = e;
-  }
-
-  private pop(): Entry | undefined {
-    const h = this.heap;
-    const top = h[0];
-    const last = h.pop();
-    const n = h.length;
-    if (n === 0 || !last) return top;
-    let i = 0;
-    for (;;) {
-      const l = 2 * i + 1;
-      if (l >= n) break;
-      const r = l + 1;
-      let c = h[l]!;
-      let ci = l;
-      if (r < n) {
-        const rc = h[r]!;
-        if (rc.at < c.at || (rc.at === c.at && rc.seq < c.seq)) {
-          c = rc;
-          ci = r;
-        }
-      }
-      if (last.at < c.at || (last.at === c.at && last.seq < c.seq)) break;
-      h[i] = c;
-      i = ci;
-    }
-    h[i] = last;
-    return top;
   }
 }
