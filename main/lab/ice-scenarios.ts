@@ -7,6 +7,7 @@ import { IceAgent, type IceEvent, type IceStrategy, type PathChangeReason } from
 import { toCandidateView, type Candidate, type CandidateView } from '../ice/candidate';
 import { remoteInputOf, type RemoteCandidateInput } from '../ice/candidate-factory';
 import type { PairView } from '../ice/pair';
+import { pathKind as pathKindOfPair, pathLabel, type PathKind } from '../ice/selected-path';
 import { VirtualNetwork, firewallPresets, type ImpairmentSpec, type VirtualHost, type NatPreset } from '../net/virtual';
 import { longTermCredentials } from '../turn';
 import { startLabTurnServer, type LabTurnServer } from './turn-server';
@@ -19,8 +20,7 @@ import { startLabTurnServer, type LabTurnServer } from './turn-server';
 export const ICE_SCENARIOS = ['inside-inside', 'inside-outside', 'outside-outside', 'symmetric', 'udp-blocked', 'promotion', 'consent-loss'] as const;
 export type IceScenarioName = (typeof ICE_SCENARIOS)[number];
 
-/** The kind of path a pair is: through a relay if either end is one, else reflexive, else direct. */
-export type PathKind = 'host' | 'srflx' | 'relay';
+export type { PathKind };
 
 export interface ExpectedPath {
   readonly path: PathKind;
@@ -42,9 +42,7 @@ export const EXPECTED_PATH: Readonly<Record<IceScenarioName, ExpectedPath>> = {
 };
 
 export function pathKind(local: { type: string }, remote: { type: string }): PathKind {
-  if (local.type === 'relay' || remote.type === 'relay') return 'relay';
-  if (local.type === 'host' && remote.type === 'host') return 'host';
-  return 'srflx';
+  return pathKindOfPair({ local, remote });
 }
 
 export interface IceScenarioOptions {
@@ -105,9 +103,7 @@ function summary(c: CandidateView): CandidateSummary {
 }
 
 function pairLabel(p: PairView | undefined): string | null {
-  if (!p) return null;
-  const side = (c: CandidateView): string => `${c.type}/${c.transport}${c.relayProtocol && c.type === 'relay' ? `(${c.relayProtocol})` : ''} ${c.address}:${c.port}`;
-  return `${side(p.local)} → ${side(p.remote)}`;
+  return p ? pathLabel(p) : null;
 }
 
 function remoteOf(cands: readonly Candidate[]): RemoteCandidateInput[] {

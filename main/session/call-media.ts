@@ -1,46 +1,29 @@
 import type { Disposable } from '../common/events';
 import type { IceAgent } from '../ice/agent';
-import type { CandidateView } from '../ice/candidate';
 import type { PairView } from '../ice/pair';
+import { followSelectedPair, pathInfoOf, selectedPathOf } from '../ice/selected-path';
 import type { DatagramPath, MediaEvent, MediaIntervalStats, MediaSession, PathInfo } from '../media/stream';
-import { pathKindOf } from './timeline-events';
 
 /**
  * Media over the call's ICE agent: a component as the stream's DatagramPath (it sends on whatever
  * pair is selected now, so the stream follows every path change by itself, and holds packets back
  * while no pair is selected), the agent's `path.changed` as the stream's path epochs, and the
- * stream's events as Timeline entries. main/lab/media-ice.ts does the same for lab runs; the lab
- * may not import the session, so the session keeps its own.
+ * stream's events as Timeline entries. The adapter itself is ice/selected-path.ts, shared with the
+ * lab's runs.
  */
 
 export function iceMediaPath(agent: IceAgent, component = 1): DatagramPath {
-  return {
-    send: (bytes) => agent.state !== 'closed' && agent.send(component, bytes),
-    onDatagram: (cb) =>
-      agent.onData((c, bytes) => {
-        if (c === component) cb(bytes);
-      }),
-  };
+  return selectedPathOf(agent, component);
 }
 
-function side(c: CandidateView): string {
-  const relay = c.type === 'relay' && c.relayProtocol ? `(${c.relayProtocol})` : '';
-  return `${c.type}/${c.transport}${relay} ${c.address}:${c.port}`;
-}
-
-/** A selected pair as the media layer names a path (same labels as the report's pairs). */
+/** A selected pair as the media layer names a path. */
 export function pathInfoOfPair(p: PairView | undefined): PathInfo | null {
-  if (!p) return null;
-  return { id: p.id, kind: pathKindOf(p), label: `${side(p.local)} → ${side(p.remote)}` };
+  return pathInfoOf(p);
 }
 
 /** Every path change of `component` opens a new epoch of the stream (none: consent lost, no fallback). */
 export function followIcePath(agent: IceAgent, session: MediaSession, component = 1): Disposable {
-  const current = agent.selectedPair(component);
-  if (current && session.currentPath?.id !== current.id) session.changePath(pathInfoOfPair(current.view()), 'selected');
-  return agent.onEvent((e) => {
-    if (e.type === 'path.changed' && e.component === component) session.changePath(pathInfoOfPair(e.to), e.reason);
-  });
+  return followSelectedPair(agent, session, component);
 }
 
 /**

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { pathKind, type PathKind } from '../ice/selected-path';
 
 /**
  * The events of the Timeline that reports and diagnosis rules read, as zod schemas. A saved run
@@ -175,12 +176,10 @@ export function eventsOf<K extends KnownEventType>(events: readonly { readonly t
 }
 
 /** The kind of path a pair is: through a relay if either end is one, else direct, else reflexive. */
-export type PathKind = 'host' | 'srflx' | 'relay';
+export type { PathKind };
 
 export function pathKindOf(pair: { readonly local: { readonly type: string }; readonly remote: { readonly type: string } }): PathKind {
-  if (pair.local.type === 'relay' || pair.remote.type === 'relay') return 'relay';
-  if (pair.local.type === 'host' && pair.remote.type === 'host') return 'host';
-  return 'srflx';
+  return pathKind(pair);
 }
 
 /** `relay/udp(tcp) 203.0.113.10:50000`: type, transport, how a relay is reached, address. */
