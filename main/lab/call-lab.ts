@@ -7,8 +7,9 @@ import { CryptoRandom, SeededRandom } from '../common/random';
 import type { MediaRelay } from '../mras/types';
 import { NodeNet } from '../net/node/node-net';
 import type { DatagramSocket, Net, NetworkInterface } from '../net/types';
-import { firewallPresets, VirtualNetwork, type ImpairmentSpec, type NatPreset, type VirtualHost } from '../net/virtual';
+import { VirtualNetwork, type ImpairmentSpec, type VirtualHost } from '../net/virtual';
 import { startCoturn } from './coturn';
+import { addSite, corp, TWO_SITES as ICE_TWO_SITES, type SiteSpec } from './ice-scenarios';
 import { startLabRegistrar, type LabRegistrar, type RegistrarKnobs } from './registrar';
 import { startLabTurnServer, type LabTurnServer } from './turn-server';
 
@@ -222,26 +223,11 @@ export async function startLoopbackLab(opts: LoopbackLabOptions = {}): Promise<L
 
 // ---- the virtual network -----------------------------------------------------------------------
 
-interface SiteSpec {
-  readonly lan: string;
-  readonly cidr: string;
-  readonly natIp: string;
-  readonly nat: NatPreset;
-  readonly host: string;
-  readonly dropUdp?: boolean;
-}
-
-const corp = (nat: NatPreset, extra: Partial<SiteSpec> = {}): SiteSpec => ({ lan: 'corp', cidr: '10.1.0.0/24', natIp: '198.51.100.1', nat, host: '10.1.0.11', ...extra });
-const home = (nat: NatPreset, extra: Partial<SiteSpec> = {}): SiteSpec => ({ lan: 'home', cidr: '192.168.1.0/24', natIp: '198.51.100.2', nat, host: '192.168.1.12', ...extra });
-
 /** Two phones on two sites, each behind its own NAT (as main/lab/ice-scenarios.ts builds them). */
 const TWO_SITES: Partial<Record<CallScenarioName, readonly [SiteSpec, SiteSpec]>> = {
-  'inside-outside': [corp('port-restricted-cone'), home('port-restricted-cone')],
-  'outside-outside': [home('port-restricted-cone', { lan: 'home-a', natIp: '198.51.100.1', host: '192.168.1.11' }), home('full-cone', { lan: 'home-b', cidr: '192.168.2.0/24', host: '192.168.2.12' })],
-  symmetric: [corp('symmetric', { lan: 'corp-a' }), corp('symmetric', { lan: 'corp-b', cidr: '10.2.0.0/24', natIp: '198.51.100.2', host: '10.2.0.12' })],
-  'udp-blocked': [corp('port-restricted-cone', { dropUdp: true }), home('full-cone')],
+  ...ICE_TWO_SITES,
   // No Edge deployed: two sites and no relay between them.
-  'no-mras': [corp('port-restricted-cone'), home('port-restricted-cone')],
+  'no-mras': ICE_TWO_SITES['inside-outside'],
 };
 
 /**
@@ -273,10 +259,6 @@ const SCENARIO_TEXT: Readonly<Record<CallScenarioName, string>> = {
   'no-mras': 'caller on the corporate LAN, callee at home; provisioning names no MRAS service (no Edge)',
 };
 
-function site(net: VirtualNetwork, s: SiteSpec, delay: number): void {
-  net.addLan(s.lan, { cidr: s.cidr });
-  net.addNat(`nat-${s.lan}`, { inside: s.lan, ip: s.natIp, nat: s.nat, ...(s.dropUdp ? { firewall: firewallPresets.dropUdp() } : {}), ...(delay > 0 ? { wan: { delayMs: delay } } : {}) });
-}
 
 /** Advances fake time in small steps, letting the event loop settle between steps, until `p` settles. */
 export async function driveFakeClock<T>(clock: FakeClock, p: Promise<T>, limitMs: number, stepMs = 5): Promise<T> {
@@ -321,13 +303,13 @@ export async function startVirtualLab(name: CallScenarioName, opts: VirtualLabOp
   const two = TWO_SITES[name];
   if (two) {
     const [a, b] = two;
-    site(net, a, delay);
-    site(net, b, delay);
+    addSite(net, a, delay);
+    addSite(net, b, delay);
     caller = net.addHost('caller', { lan: a.lan, ip: a.host });
     callee = net.addHost('callee', { lan: b.lan, ip: b.host });
     if (a.dropUdp) callerTransport = 'tcp';
   } else {
-    site(net, corp('port-restricted-cone'), delay);
+    addSite(net, corp('port-restricted-cone'), delay);
     caller = net.addHost('caller', { lan: 'corp', ip: '10.1.0.11' });
     callee = net.addHost('callee', { lan: 'corp', ip: '10.1.0.12' });
     const callerIp = '10.1.0.11';

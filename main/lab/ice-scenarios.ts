@@ -120,19 +120,8 @@ interface World {
   readonly stage?: (t0: number) => void;
 }
 
-/** A NAT'd site: LAN `cidr` behind a NAT with `ip` on the internet. */
-function site(net: VirtualNetwork, name: string, cidr: string, natIp: string, nat: NatPreset, delay: number, extra: { dropUdp?: boolean } = {}): void {
-  net.addLan(name, { cidr });
-  net.addNat(`nat-${name}`, {
-    inside: name,
-    ip: natIp,
-    nat,
-    ...(extra.dropUdp ? { firewall: firewallPresets.dropUdp() } : {}),
-    ...(delay > 0 ? { wan: { delayMs: delay } } : {}),
-  });
-}
-
-interface SiteSpec {
+/** A NAT'd site: its LAN, the NAT's public address and behaviour, the phone on it. */
+export interface SiteSpec {
   readonly lan: string;
   readonly cidr: string;
   readonly natIp: string;
@@ -142,11 +131,23 @@ interface SiteSpec {
   readonly dropUdp?: boolean;
 }
 
-const corp = (nat: NatPreset, extra: Partial<SiteSpec> = {}): SiteSpec => ({ lan: 'corp', cidr: '10.1.0.0/24', natIp: '198.51.100.1', nat, host: '10.1.0.11', ...extra });
-const home = (nat: NatPreset, extra: Partial<SiteSpec> = {}): SiteSpec => ({ lan: 'home', cidr: '192.168.1.0/24', natIp: '198.51.100.2', nat, host: '192.168.1.12', ...extra });
+export const corp = (nat: NatPreset, extra: Partial<SiteSpec> = {}): SiteSpec => ({ lan: 'corp', cidr: '10.1.0.0/24', natIp: '198.51.100.1', nat, host: '10.1.0.11', ...extra });
+export const home = (nat: NatPreset, extra: Partial<SiteSpec> = {}): SiteSpec => ({ lan: 'home', cidr: '192.168.1.0/24', natIp: '198.51.100.2', nat, host: '192.168.1.12', ...extra });
+
+/** Builds a site on the virtual network: its LAN behind its NAT, the uplink delayed by `delay`. */
+export function addSite(net: VirtualNetwork, s: SiteSpec, delay: number): void {
+  net.addLan(s.lan, { cidr: s.cidr });
+  net.addNat(`nat-${s.lan}`, {
+    inside: s.lan,
+    ip: s.natIp,
+    nat: s.nat,
+    ...(s.dropUdp ? { firewall: firewallPresets.dropUdp() } : {}),
+    ...(delay > 0 ? { wan: { delayMs: delay } } : {}),
+  });
+}
 
 /** Scenarios with the caller and the callee on two sites, each behind its own NAT. */
-const TWO_SITES: Readonly<Record<Exclude<IceScenarioName, 'inside-inside' | 'promotion' | 'consent-loss'>, readonly [SiteSpec, SiteSpec]>> = {
+export const TWO_SITES: Readonly<Record<Exclude<IceScenarioName, 'inside-inside' | 'promotion' | 'consent-loss'>, readonly [SiteSpec, SiteSpec]>> = {
   'inside-outside': [corp('port-restricted-cone'), home('port-restricted-cone')],
   'outside-outside': [home('port-restricted-cone', { lan: 'home-a', natIp: '198.51.100.1', host: '192.168.1.11' }), home('full-cone', { lan: 'home-b', cidr: '192.168.2.0/24', host: '192.168.2.12' })],
   symmetric: [corp('symmetric', { lan: 'corp-a' }), corp('symmetric', { lan: 'corp-b', cidr: '10.2.0.0/24', natIp: '198.51.100.2', host: '10.2.0.12' })],
@@ -169,7 +170,7 @@ async function build(name: IceScenarioName, seed: number, delay: number, hostDel
     case 'inside-inside':
     case 'promotion':
     case 'consent-loss':
-      site(net, 'corp', '10.1.0.0/24', '198.51.100.1', 'port-restricted-cone', delay);
+      addSite(net, corp('port-restricted-cone'), delay);
       caller = net.addHost('caller', { lan: 'corp', ip: '10.1.0.11' });
       callee = net.addHost('callee', { lan: 'corp', ip: '10.1.0.12' });
       if (name === 'promotion') {
@@ -184,7 +185,7 @@ async function build(name: IceScenarioName, seed: number, delay: number, hostDel
       break;
     default: {
       const [a, b] = TWO_SITES[name];
-      for (const x of [a, b]) site(net, x.lan, x.cidr, x.natIp, x.nat, delay, { ...(x.dropUdp ? { dropUdp: true } : {}) });
+      for (const x of [a, b]) addSite(net, x, delay);
       caller = net.addHost('caller', { lan: a.lan, ip: a.host });
       callee = net.addHost('callee', { lan: b.lan, ip: b.host });
     }
