@@ -56,8 +56,13 @@ export type Account = z.infer<typeof accountSchema>;
 export const registerInputSchema = z
   .object({
     account: accountSchema,
-    /** Used for this registration only; settings never store it (OS keychain where offered). */
-    password: z.string().max(1024),
+    /**
+     * Absent: the engine takes it from its SecretStore (remembered earlier), or the embedded lab's
+     * own account's. Settings never hold it; `remember` keeps it in the SecretStore (the OS
+     * keychain through Electron's safeStorage; memory only, for this process, under `serve`).
+     */
+    password: z.string().max(1024).optional(),
+    remember: z.boolean().optional(),
   })
   .strict();
 export type RegisterInput = z.infer<typeof registerInputSchema>;
@@ -80,7 +85,14 @@ export const openRunInputSchema = z.union([
 ]);
 export type OpenRunInput = z.infer<typeof openRunInputSchema>;
 
-export const exportRunInputSchema = z.object({ format: z.literal('jsonl') }).strict().optional();
+/**
+ * jsonl: the Timeline as saved runs are (openRun reads it back); json: the report (main/report's
+ * schema); junit/csv/summary: the CLI's report formats; bundle: all of them in one .zip.
+ */
+export const EXPORT_FORMATS = ['jsonl', 'json', 'junit', 'csv', 'summary', 'bundle'] as const;
+export type ExportFormat = (typeof EXPORT_FORMATS)[number];
+/** Absent input means jsonl. */
+export const exportRunInputSchema = z.object({ format: z.enum(EXPORT_FORMATS) }).strict().optional();
 export type ExportRunInput = z.infer<typeof exportRunInputSchema>;
 
 export const settingsSchema = z
@@ -127,9 +139,22 @@ export interface RunSummary {
   readonly events: number;
 }
 
+/**
+ * Where the password used for a registration is kept: the OS keychain (Electron safeStorage),
+ * this process's memory only (`mediapath serve`: gone when it exits), or nowhere.
+ */
+export type PasswordStorage = 'keychain' | 'memory' | 'none';
+
 export interface RegistrationInfo {
+  /** One of REGISTRATION_STATES (main/api/events.ts). */
   readonly state: string;
+  /** `host:port` the REGISTER went to. */
   readonly registrar: string;
+  readonly aor: string;
+  readonly transport: (typeof SIP_TRANSPORTS)[number];
+  /** Wall-clock milliseconds (Date.now()) at which the binding expires unless refreshed. */
+  readonly expiresAt?: number;
+  readonly passwordStored?: PasswordStorage;
 }
 
 export interface CallHandle {
@@ -147,7 +172,9 @@ export interface RunView {
 export interface RunExport {
   readonly fileName: string;
   readonly mimeType: string;
+  /** The file's content: text as is, or base64 of the bytes (the bundle is a .zip). */
   readonly text: string;
+  readonly encoding: 'utf8' | 'base64';
 }
 
 // ---- the contract ---------------------------------------------------------------------------

@@ -64,7 +64,11 @@ export type ErrorCode =
   // api: a method the engine does not offer yet, one run at a time, the serve bridge failing to start
   | 'NOT_IMPLEMENTED'
   | 'API_BUSY'
-  | 'SERVE_FAILED';
+  | 'SERVE_FAILED'
+  // api engine session: no registered account, no call of that id, secrets that cannot be kept safely
+  | 'API_NOT_REGISTERED'
+  | 'API_NO_SUCH_CALL'
+  | 'SECRET_STORE_UNAVAILABLE';
 
 export type Layer =
   | 'common'

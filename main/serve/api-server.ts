@@ -125,9 +125,11 @@ export class ApiServer implements MediapathApi {
         this.events = events.slice(0, this.maxEvents);
         return ok({ ...this.view(), ...(Object.keys(skipped).length ? { skipped } : {}) });
       },
-      exportRun: async () => {
+      exportRun: async (input) => {
         if (!this.events.length) return err({ code: 'INVALID_ARGUMENT', message: 'nothing to export: run a scenario or open a run first', layer: 'api' });
-        return ok({ fileName: `${this.runId ?? 'run'}.timeline.jsonl`, mimeType: 'application/x-ndjson', text: serializeRun(this.events) });
+        const format = input?.format ?? 'jsonl';
+        if (format !== 'jsonl') return err(notImplemented(`Export as ${format}`));
+        return ok({ fileName: `${this.runId ?? 'run'}.timeline.jsonl`, mimeType: 'application/x-ndjson', text: serializeRun(this.events), encoding: 'utf8' });
       },
       currentRun: async () => ok(this.view()),
       getSettings: async () => ok(await opts.settings.load()),

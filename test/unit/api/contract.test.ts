@@ -15,6 +15,10 @@ describe('api input schemas', () => {
     expect(INPUT_SCHEMAS.openRun.safeParse({ text: '' }).success).toBe(true);
     expect(INPUT_SCHEMAS.openRun.safeParse({ path: '/tmp/run.jsonl' }).success).toBe(true);
     expect(INPUT_SCHEMAS.exportRun.safeParse(undefined).success).toBe(true);
+    for (const format of ['jsonl', 'json', 'junit', 'csv', 'summary', 'bundle']) expect(INPUT_SCHEMAS.exportRun.safeParse({ format }).success).toBe(true);
+    // The password is optional (from the SecretStore or the lab account's); remember keeps it there.
+    expect(INPUT_SCHEMAS.register.safeParse({ account }).success).toBe(true);
+    expect(INPUT_SCHEMAS.register.safeParse({ account, password: 'pw', remember: true }).success).toBe(true);
     expect(INPUT_SCHEMAS.version.safeParse(undefined).success).toBe(true);
     expect(INPUT_SCHEMAS.saveSettings.safeParse(DEFAULT_SETTINGS).success).toBe(true);
   });
@@ -31,7 +35,7 @@ describe('api input schemas', () => {
     expect(rejects('runScenario', null)).toBe(true);
     expect(rejects('register', { account: { ...account, aor: 'alice' }, password: 'x' })).toBe(true);
     expect(rejects('register', { account: { ...account, registrar: 'a b' }, password: 'x' })).toBe(true);
-    expect(rejects('register', { account })).toBe(true);
+    expect(rejects('register', { account, password: 'x', remember: 'yes' })).toBe(true);
     expect(rejects('call', { target: 'bob' })).toBe(true);
     expect(rejects('hangup', { callId: '' })).toBe(true);
     expect(rejects('openRun', { path: '/etc/passwd' })).toBe(true);
