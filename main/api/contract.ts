@@ -184,10 +184,28 @@ export interface MediapathApi {
   scenarios(): Promise<ApiResult<ScenarioCatalog>>;
   /** Runs a lab scenario to its end; its events stream through onDidEvent meanwhile. */
   runScenario(input: RunScenarioInput): Promise<ApiResult<RunSummary>>;
+  /**
+   * REGISTER, provisioning and MRAS for one account (a new run: its events stream meanwhile);
+   * resolves once the account is registered (MRAS failing leaves it registered, host-only).
+   * Replaces an earlier registration; API_BUSY while a call is up.
+   */
   register(input: RegisterInput): Promise<ApiResult<RegistrationInfo>>;
+  /** Un-REGISTERs (hanging up a call first); API_NOT_REGISTERED when nothing is registered. */
   unregister(): Promise<ApiResult<null>>;
+  /**
+   * Places a call from the registered account and resolves at once with its handle; the call
+   * runs in the background (events streaming) until hangup or the far end's BYE, then the run
+   * ends with diagnoses and a verdict. API_NOT_REGISTERED, API_BUSY (a call is up). Without a
+   * registration, sip:bob@lab.test still runs the whole one-shot lab call and resolves at its end.
+   */
   call(input: CallInput): Promise<ApiResult<CallHandle>>;
+  /**
+   * Answer mode: waits for the next incoming call (at most 5 minutes: SIP_TIMEOUT) and resolves
+   * with its handle once it is being answered (183, checks, 200 — as `mediapath answer` does);
+   * with `auto` (default true) later calls are answered automatically too, until unregister.
+   */
   answer(input: AnswerInput): Promise<ApiResult<CallHandle>>;
+  /** BYE (CANCEL before the answer); resolves once the call's run has its verdict. API_NO_SUCH_CALL. */
   hangup(input: HangupInput): Promise<ApiResult<null>>;
   /** Loads a saved run (JSON Lines, one EngineEvent per line); it becomes the current run. */
   openRun(input: OpenRunInput): Promise<ApiResult<RunView>>;
