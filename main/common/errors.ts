@@ -68,7 +68,10 @@ export type ErrorCode =
   // api engine session: no registered account, no call of that id, secrets that cannot be kept safely
   | 'API_NOT_REGISTERED'
   | 'API_NO_SUCH_CALL'
-  | 'SECRET_STORE_UNAVAILABLE';
+  | 'SECRET_STORE_UNAVAILABLE'
+  // lab: Debian's kamailio (the interop registrar/proxy) not installed, or not coming up
+  | 'LAB_KAMAILIO_MISSING'
+  | 'LAB_KAMAILIO_START_FAILED';
 
 export type Layer =
   | 'common'
