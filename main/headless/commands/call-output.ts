@@ -1,9 +1,9 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import * as path from 'node:path';
-import { appendIntervalCsv, humanSummary, reportFromTimeline, toJunitXml, toVerdictEvent, type Report } from '../../report';
+import { appendIntervalCsv, humanSummary, toJunitXml, type Report } from '../../report';
+import { timelineText } from '../../serve/run-conclusion';
 import { DISTURBED_MAX_MS } from '../../lab/media-lab';
-import type { ThresholdProfile } from '../../session/thresholds';
-import { parseTimelineJsonl, type AnyEvent, type Stamped, type Timeline, type TimelineReader } from '../../session/timeline';
+import type { AnyEvent, Stamped, TimelineReader } from '../../session/timeline';
 import { candidateLabel, pairLabel, type CandidateViewData, type PairViewData } from '../../session/timeline-events';
 import type { Output } from '../output';
 
@@ -13,29 +13,8 @@ import type { Output } from '../output';
  * files, and the progress lines printed while the run goes.
  */
 
-/** The Timeline as a saved file would give it back (JSON drops what JSON cannot carry). */
-function reloaded(t: TimelineReader): TimelineReader {
-  const r = parseTimelineJsonl(timelineText(t));
-  return r.ok ? r.value : t;
-}
-
-function timelineText(t: TimelineReader): string {
-  return [JSON.stringify(t.header), ...t.events.map((e) => JSON.stringify(e))].join('\n') + '\n';
-}
-
-/**
- * Appends the diagnoses and the verdict, then reports on the final Timeline, read back as a saved
- * file would be: `mediapath report` on the saved Timeline prints exactly this report.
- */
-export function concludeRun(t: Timeline, profile: ThresholdProfile): Report {
-  const first = reportFromTimeline(reloaded(t), { profile });
-  const at = t.events[t.events.length - 1]?.at ?? t.header.originAt;
-  for (const d of first.diagnoses) {
-    t.append({ type: 'diagnosis', at, id: d.id, message: d.message.slice(0, 2048), evidence: d.evidence.slice(0, 64).map(String), severity: d.severity });
-  }
-  t.append(toVerdictEvent(first, at));
-  return reportFromTimeline(reloaded(t), { profile });
-}
+/** Moved down to main/serve (the desktop app and `mediapath serve` end their calls the same way). */
+export { concludeRun } from '../../serve/run-conclusion';
 
 export interface RunFiles {
   readonly dir: string;

@@ -9,7 +9,7 @@ import { nextIncomingCall, IncomingCall } from '../../session/call-answer';
 import { thresholdsEntry, type Entry } from '../../session/call-events';
 import { OutgoingCall } from '../../session/call';
 import type { CallOutcome } from '../../session/call-session';
-import { Endpoint } from '../../session/endpoint';
+import { accountEndpoint } from '../../session/account-endpoint';
 import { Timeline } from '../../session/timeline';
 import { humanSummary } from '../../report';
 import { describeScenario, formatScenarioIssue, validateScenarioFile, type Scenario, type ScenarioIssue } from '../scenario';
@@ -19,11 +19,6 @@ import { concludeRun, progressPrinter, writeRunFiles } from './call-output';
 export interface RunFlags {
   readonly json?: boolean;
   readonly quiet?: boolean;
-}
-
-/** 127.0.0.0/8 and ::1: a lab on this machine, where host candidates must include loopback. */
-function isLoopback(address: string | undefined): boolean {
-  return !!address && (/^127\./.test(address) || address === '::1');
 }
 
 async function tlsOf(s: Scenario): Promise<TlsOptions | undefined> {
@@ -55,7 +50,7 @@ export async function executeScenario(s: Scenario, o: Output, f: RunFlags, versi
   const runId = `${s.name}-${clock.wallNow()}`;
   timeline.append({ type: 'run.started', at: clock.now(), runId: runId.slice(0, 128), title: describeScenario(s).slice(0, 256), source: 'call', startedAt: clock.wallNow() });
   timeline.append(thresholdsEntry(clock.now(), s.thresholds));
-  const endpoint = new Endpoint({
+  const endpoint = accountEndpoint({
     net,
     clock,
     random,
@@ -65,8 +60,8 @@ export async function executeScenario(s: Scenario, o: Output, f: RunFlags, versi
     transport: s.registrar.transport,
     ...(s.registrar.tls ? { tls: (await tlsOf(s))! } : {}),
     dialect: s.dialect,
-    ice: { strategy: s.strategy, interfaces: { allowLoopback: isLoopback(s.registrar.address), families: [4] } },
-    media: { codec: s.media.codec, ptimeMs: s.media.ptimeMs, rtcpIntervalMs: 1000, delaySource: 'rtt' },
+    strategy: s.strategy,
+    media: { codec: s.media.codec, ptimeMs: s.media.ptimeMs },
   });
   const outcomes: CallOutcome[] = [];
   let error: ReturnType<typeof toErrorInfo> | undefined;
