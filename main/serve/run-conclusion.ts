@@ -1,6 +1,6 @@
 import { reportFromTimeline, toVerdictEvent, type Report } from '../report';
 import type { ThresholdProfile } from '../session/thresholds';
-import { parseTimelineJsonl, type Timeline, type TimelineReader } from '../session/timeline';
+import { parseTimelineJsonl, timelineToJsonl, type Timeline, type TimelineReader } from '../session/timeline';
 
 /**
  * How every run that made a call ends, whoever made it (`mediapath demo|run|call|answer`, the
@@ -9,14 +9,9 @@ import { parseTimelineJsonl, type Timeline, type TimelineReader } from '../sessi
  * `mediapath report` on the saved Timeline prints exactly this report.
  */
 
-/** The Timeline as JSON Lines: the header, then one event per line. */
-export function timelineText(t: TimelineReader): string {
-  return [JSON.stringify(t.header), ...t.events.map((e) => JSON.stringify(e))].join('\n') + '\n';
-}
-
 /** The Timeline as a saved file would give it back (JSON drops what JSON cannot carry). */
 export function reloadedTimeline(t: TimelineReader): TimelineReader {
-  const r = parseTimelineJsonl(timelineText(t));
+  const r = parseTimelineJsonl(timelineToJsonl(t));
   return r.ok ? r.value : t;
 }
 

@@ -1,9 +1,8 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import * as path from 'node:path';
 import { appendIntervalCsv, humanSummary, toJunitXml, type Report } from '../../report';
-import { timelineText } from '../../serve/run-conclusion';
 import { DISTURBED_MAX_MS } from '../../lab/media-lab';
-import type { AnyEvent, Stamped, TimelineReader } from '../../session/timeline';
+import { timelineToJsonl as timelineText, type AnyEvent, type Stamped, type TimelineReader } from '../../session/timeline';
 import { candidateLabel, pairLabel, type CandidateViewData, type PairViewData } from '../../session/timeline-events';
 import type { Output } from '../output';
 
