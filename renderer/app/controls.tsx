@@ -1,8 +1,9 @@
 import { useEffect, useState, type FormEvent } from 'react';
 import type { ApiResult, MediapathApi, ScenarioCatalog, Settings } from '../../main/api';
 import { plainError } from '../model/registration';
+import type { Notify } from '../views/account-panel';
 
-export type Notify = (text: string, tone?: 'ok' | 'bad' | 'info') => void;
+export type { Notify } from '../views/account-panel';
 
 function report<T>(r: ApiResult<T>, notify: Notify, okText: (v: T) => string): void {
   if (r.ok) notify(okText(r.value), 'ok');
@@ -67,73 +68,6 @@ export function RunControls({ api, settings, notify, running, setRunning }: { ap
       <button type="submit" disabled={running} className="primary">
         {running ? 'Running…' : 'Run lab scenario'}
       </button>
-    </form>
-  );
-}
-
-/** Call, answer, hang up: offered, and honest about what this build can do. */
-export function CallControls({ api, notify }: { api: MediapathApi; notify: Notify }) {
-  const [target, setTarget] = useState('sip:bob@lab.test');
-  return (
-    <form
-      className="controls"
-      aria-label="Call"
-      onSubmit={(e) => {
-        e.preventDefault();
-        void api.call({ target }).then((r) => report(r, notify, (v) => `Calling: ${v.callId}`));
-      }}
-    >
-      <label>
-        Call <input value={target} onChange={(e) => setTarget(e.target.value)} name="target" className="target" />
-      </label>
-      <button type="submit">Call</button>
-      <button type="button" onClick={() => void api.answer({ auto: true }).then((r) => report(r, notify, (v) => `Answering: ${v.callId}`))}>
-        Answer
-      </button>
-      <button type="button" onClick={() => void api.hangup({ callId: 'current' }).then((r) => report(r, notify, () => 'Hung up'))}>
-        Hang up
-      </button>
-    </form>
-  );
-}
-
-/** The account to register with; the password is sent for this registration only, never saved. */
-export function AccountForm({ api, notify }: { api: MediapathApi; notify: Notify }) {
-  const [aor, setAor] = useState('sip:alice@lab.test');
-  const [registrar, setRegistrar] = useState('127.0.0.1:5060');
-  const [transport, setTransport] = useState<'udp' | 'tcp' | 'tls'>('udp');
-  const [username, setUsername] = useState('alice');
-  const [password, setPassword] = useState('');
-  return (
-    <form
-      className="account"
-      aria-label="Account"
-      onSubmit={(e) => {
-        e.preventDefault();
-        void api.register({ account: { id: 'default', aor, registrar, transport, username }, password }).then((r) => report(r, notify, (v) => `Registration: ${v.state}`));
-      }}
-    >
-      <label>
-        Address of record <input value={aor} onChange={(e) => setAor(e.target.value)} name="aor" />
-      </label>
-      <label>
-        Registrar <input value={registrar} onChange={(e) => setRegistrar(e.target.value)} name="registrar" />
-      </label>
-      <label>
-        Transport{' '}
-        <select value={transport} onChange={(e) => setTransport(e.target.value as 'udp' | 'tcp' | 'tls')} name="transport">
-          <option>udp</option>
-          <option>tcp</option>
-          <option>tls</option>
-        </select>
-      </label>
-      <label>
-        User <input value={username} onChange={(e) => setUsername(e.target.value)} name="username" autoComplete="username" />
-      </label>
-      <label>
-        Password <input type="password" value={password} onChange={(e) => setPassword(e.target.value)} name="password" autoComplete="current-password" />
-      </label>
-      <button type="submit">Register</button>
     </form>
   );
 }

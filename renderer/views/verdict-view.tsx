@@ -3,7 +3,7 @@ import { verdictOf } from '../model/verdict';
 import { Badge, Empty, stateTone } from './common';
 
 export function VerdictView({ events }: { events: readonly EngineEvent[] }) {
-  const { verdict, diagnoses } = verdictOf(events);
+  const { verdict, diagnoses, failedChecks } = verdictOf(events);
   return (
     <div className="stack">
       {verdict ? (
@@ -11,6 +11,11 @@ export function VerdictView({ events }: { events: readonly EngineEvent[] }) {
           <h3>
             <Badge tone={stateTone(verdict.verdict)}>{verdict.verdict.toUpperCase()}</Badge> {verdict.summary}
           </h3>
+          {failedChecks.length ? (
+            <p className="error" data-testid="failed-checks">
+              {failedChecks.length} check{failedChecks.length === 1 ? '' : 's'} did not hold: {failedChecks.map((c) => c.name).join(', ')}.
+            </p>
+          ) : null}
           {verdict.checks?.length ? (
             <ul className="checks-list">
               {verdict.checks.map((c, i) => (
@@ -25,7 +30,7 @@ export function VerdictView({ events }: { events: readonly EngineEvent[] }) {
       ) : (
         <Empty title="No verdict yet.">The verdict comes at the end of a run: whether the network is fit for calls, and why not.</Empty>
       )}
-      <section aria-label="Diagnoses">
+      <section aria-label="Diagnoses" data-testid="diagnoses">
         <h3>Diagnoses ({diagnoses.length})</h3>
         {diagnoses.length ? (
           <ul className="diagnoses">
@@ -45,7 +50,7 @@ export function VerdictView({ events }: { events: readonly EngineEvent[] }) {
             ))}
           </ul>
         ) : (
-          <p className="muted">None.</p>
+          <p className="muted">{verdict ? 'None: no diagnosis rule found anything to explain in this run.' : 'None yet: the diagnoses come with the verdict.'}</p>
         )}
       </section>
     </div>

@@ -65,7 +65,7 @@ describe('the UI in Chromium over mediapath serve', () => {
     await page.locator('input[name=seed]').fill('1');
     await page.getByRole('button', { name: 'Run lab scenario' }).click();
     await expect.poll(() => page.getByTestId('status').textContent(), { timeout: 30_000 }).toMatch(/PASS/);
-    expect(await page.getByTestId('run-title').textContent()).toMatch(/lab ICE promotion · lync · seed 1 — ok/);
+    expect(await page.getByTestId('run-title').textContent()).toMatch(/lab ICE promotion · lync · seed 1 — PASS/);
 
     await openTab('Candidates');
     for (const table of ['local-candidates', 'remote-candidates']) {
@@ -106,9 +106,8 @@ describe('the UI in Chromium over mediapath serve', () => {
     expect(await page.getByRole('tabpanel').textContent()).toMatch(/No MRAS credentials yet/);
     await shot('07-mras-empty');
     await openTab('Registration');
-    await page.getByRole('button', { name: 'Register' }).click();
-    await expect.poll(() => page.getByTestId('status').textContent()).toMatch(/cannot do that yet.*NOT_IMPLEMENTED/);
-    await shot('08-registration-not-implemented');
+    expect(await page.getByRole('tabpanel').textContent()).toMatch(/Not registered — no registration events yet/);
+    await shot('08-registration-empty');
   });
 
   it('is keyboard usable: arrow keys move between tabs', async () => {
@@ -125,14 +124,14 @@ describe('the UI in Chromium over mediapath serve', () => {
     await openTab('Path timeline');
     const before = await page.locator('[data-testid=path-changes]').textContent();
     const download = page.waitForEvent('download');
-    await page.getByRole('button', { name: 'Export timeline' }).click();
+    await page.getByRole('group', { name: 'Export the run' }).getByRole('button', { name: 'Timeline', exact: true }).click();
     const d = await download;
     const file = { name: d.suggestedFilename(), mimeType: 'application/x-ndjson', buffer: await readFile(await d.path()) };
     expect(file.name).toMatch(/^lab-promotion-lync-1-\d+\.timeline\.jsonl$/);
     // Another run replaces the timeline; opening the export brings the first one back.
     await page.locator('select[name=scenario]').selectOption('symmetric');
     await page.getByRole('button', { name: 'Run lab scenario' }).click();
-    await expect.poll(() => page.getByTestId('run-title').textContent(), { timeout: 30_000 }).toMatch(/symmetric.* — ok/);
+    await expect.poll(() => page.getByTestId('run-title').textContent(), { timeout: 30_000 }).toMatch(/symmetric.* — (PASS|FAIL)/);
     expect(await page.locator('[data-testid=path-changes]').textContent()).not.toBe(before);
     await page.getByTestId('open-run').setInputFiles(file);
     await expect.poll(() => page.getByTestId('status').textContent()).toMatch(/^Opened .*\.timeline\.jsonl: \d+ events$/);
