@@ -30,3 +30,14 @@ export async function withKamailioLog<T>(k: KamailioInstance, body: () => Promis
     throw e;
   }
 }
+
+/**
+ * Lines Kamailio logged at ERROR or CRITICAL level: what it thought of the messages our user
+ * agent sent (parse errors, sanity failures, routing trouble). A test file expects none.
+ */
+export function kamailioErrors(k: KamailioInstance): string[] {
+  return k
+    .log()
+    .split('\n')
+    .filter((l) => /\b(ERROR|CRITICAL|ALERT|BUG):/.test(l));
+}

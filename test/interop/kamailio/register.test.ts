@@ -5,7 +5,7 @@ import { CryptoRandom } from '../../../main/common/random';
 import type { KamailioInstance } from '../../../main/lab/kamailio';
 import { NodeNet } from '../../../main/net/node/node-net';
 import { type RegistrationEvent, SipUserAgent, type UaEvent } from '../../../main/sip/ua';
-import { DOMAIN, startLabKamailio, USERS, type UserName, withKamailioLog } from './harness';
+import { DOMAIN, kamailioErrors, startLabKamailio, USERS, type UserName, withKamailioLog } from './harness';
 
 // Our SIP user agent against Kamailio (Debian's 5.6, a registrar we did not write): REGISTER with
 // digest (401, qop=auth) over UDP and TCP, the binding seen in Kamailio's own location table,
@@ -16,7 +16,10 @@ beforeAll(async () => {
   kam = await startLabKamailio();
 });
 afterAll(async () => {
+  // Read before stopping: Kamailio's workers complain about closed pipes while it shuts down.
+  const errors = kam ? kamailioErrors(kam) : [];
   await kam?.stop();
+  expect(errors).toEqual([]);
 });
 
 function ua(net: NodeNet, clock: RealClock, kind: 'udp' | 'tcp', user: UserName, events: UaEvent[] = [], password: string = USERS[user]): SipUserAgent {
@@ -115,6 +118,31 @@ describe('SipUserAgent against Kamailio', () => {
       expect(clock.pendingTimers()).toBe(0);
     });
   }
+});
+
+describe('SipUserAgent against Kamailio with SHA-256 digest', () => {
+  it('udp: answers an algorithm=SHA-256 challenge (RFC 8760)', async () => {
+    const sha = await startLabKamailio({ digest: 'SHA-256' });
+    const net = new NodeNet();
+    const clock = new RealClock();
+    const events: UaEvent[] = [];
+    const alice = new SipUserAgent({ net, clock, random: new CryptoRandom(), transport: 'udp', registrar: { address: sha.udp.ip, port: sha.udp.port }, aor: `sip:alice@${DOMAIN}`, password: USERS.alice, onEvent: (e) => events.push(e) });
+    try {
+      await withKamailioLog(sha, async () => {
+        expect((await alice.register(600)).expires).toBe(600);
+        const challenge = events.map((e) => String((e as { text?: string }).text ?? '')).find((t) => /^SIP\/2\.0 401 /.test(t));
+        expect(challenge).toMatch(/algorithm=SHA-256/);
+        const signed = events.filter((e) => e.type === 'sip.sent').map((e) => String((e as { text?: string }).text)).find((t) => /^Authorization: Digest /im.test(t));
+        expect(signed).toMatch(/algorithm=SHA-256/);
+        expect(await sha.bindings('alice')).toHaveLength(1);
+      });
+    } finally {
+      await alice.close();
+      await sha.stop();
+    }
+    expect(net.openResources()).toBe(0);
+    expect(clock.pendingTimers()).toBe(0);
+  });
 });
 
 async function waitFor(cond: () => boolean, limitMs: number): Promise<void> {
