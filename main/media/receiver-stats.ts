@@ -158,6 +158,8 @@ export class ReceiverStats {
 
   private retiredExpected = 0;
   private retiredReceived = 0;
+  // Packets the source numbered from its base, as its sender told us (endsAfter), 0 when unknown.
+  private declaredExpected = 0;
   private total = new Counters();
   private interval = new Counters();
   private intervalExpectedPrior = 0;
@@ -204,6 +206,7 @@ export class ReceiverStats {
       this.finalizeThrough(this.windowMax);
       this.retiredExpected += expectedBefore;
       this.retiredReceived += receivedBefore;
+      this.declaredExpected = 0;
       this.total.restarts++;
       this.interval.restarts++;
       this.jitter.reset();
@@ -322,9 +325,28 @@ export class ReceiverStats {
     return this.figures(this.expectedTotal(), this.receivedTotal(), this.total, this.burstTotal.metrics(), this.jb.maxDelayMs);
   }
 
+  /**
+   * The source numbered `count` packets from its base in all (its sender said where it ended: a
+   * path epoch whose successor began, a final SR count): the ones after the highest arrival count
+   * as expected, hence lost, from now on. Their fates (RFC 3611 §4.7.2 bursts) are settled by
+   * `flush()`, so that stragglers still on their way are received, not discarded.
+   */
+  endsAfter(count: number): void {
+    if (!this.seq.valid || !Number.isFinite(count)) return;
+    if (count > this.declaredExpected) this.declaredExpected = count;
+  }
+
   /** Settles every pending packet (end of stream): those still missing count as lost. */
   flush(): void {
-    if (this.seq.valid) this.finalizeThrough(this.windowMax);
+    if (!this.seq.valid) return;
+    this.finalizeThrough(this.windowMax);
+    // A declared end beyond the last arrival: one run of losses (a burst when two or more).
+    const endExt = this.seq.baseSeq + this.declaredExpected - 1;
+    for (; this.nextFinal <= endExt; this.nextFinal++) {
+      this.burstTotal.push('lost');
+      this.burstInterval.push('lost');
+    }
+    if (endExt > this.windowMax) this.windowMax = endExt;
   }
 
   private figures(expected: number, received: number, c: Counters, burstGap: BurstGapMetrics, jbMax: number): ReceptionFigures {
@@ -351,7 +373,7 @@ export class ReceiverStats {
   }
 
   private expectedTotal(): number {
-    return this.retiredExpected + this.seq.expected;
+    return this.retiredExpected + Math.max(this.seq.expected, this.declaredExpected);
   }
 
   private receivedTotal(): number {

@@ -51,7 +51,8 @@ export function flatMediaFigures(s: MediaIntervalStats): { packetsSent: number; 
  */
 export function mediaTimelineEntry(e: MediaEvent, sharedClock: boolean): Record<string, unknown> & { type: string; at: number } {
   if (e.type !== 'media.stats') return { ...e };
-  const r = e.stats.received;
-  const received = r && !sharedClock && r.oneWayDelay ? (({ oneWayDelay: _drop, ...rest }) => rest)(r) : r;
-  return { ...e, stats: { ...e.stats, ...(received ? { received } : {}), ...flatMediaFigures(e.stats) } };
+  const local = <T extends { readonly oneWayDelay?: unknown }>(r: T): T => (!sharedClock && r.oneWayDelay ? (({ oneWayDelay: _drop, ...rest }) => rest as T)(r) : r);
+  const received = e.stats.received ? local(e.stats.received) : undefined;
+  const receivedEpochs = e.stats.receivedEpochs?.map(local);
+  return { ...e, stats: { ...e.stats, ...(received ? { received } : {}), ...(receivedEpochs ? { receivedEpochs } : {}), ...flatMediaFigures(e.stats) } };
 }

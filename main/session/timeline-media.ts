@@ -1,12 +1,21 @@
+import { z } from 'zod';
 import type { Stamped, TimelineEvent } from './timeline';
 import { eventsOf, type KnownEvent, type MediaIntervalStatsData, type PathInfoData } from './timeline-events';
 
 /**
- * The media figures of a run, read from its Timeline: one row per `media.stats` interval, and the
- * intervals grouped into path epochs. An epoch is one stream (SSRC) on one path: `media.epoch`
- * says where it began; an interval belongs to the epoch its `media.stats` event names. (A stats
- * interval that straddles a path change is counted whole in the epoch that was current when it
- * was emitted.)
+ * The media figures of a run, read from its Timeline: rows of `media.stats` intervals, and the
+ * rows grouped into path epochs. An epoch is one stream (SSRC) on one path: `media.epoch` says
+ * where it began.
+ *
+ * What we received is attributed to the peer's SENDER epoch, not to the interval's current path:
+ * a stats interval carries its reception split by the peer's path epochs (`receivedEpochs`), and
+ * each part becomes a row of the local epoch of the same number — ICE moves both ends onto one
+ * pair, one epoch per move, so the numbers name the same path on both ends. Packets the peer sent
+ * on a path just before it was cut are learnt lost only once its next path's first packet
+ * arrives (in a later interval, often on the new path): they still count against the path they
+ * were sent on. A peer epoch with no local epoch of its number (the ends moved a different number
+ * of times) falls back to the interval's current epoch. Timelines without the split (older runs,
+ * a peer that does not tag its packets) give one row per interval in its current epoch.
  */
 
 export interface IntervalFigures {
@@ -36,6 +45,10 @@ export interface IntervalFigures {
   readonly rttSamples: number;
   readonly oneWayMs?: number;
   readonly mos?: number;
+  /** The peer's path epoch these received figures belong to (absent: the interval as a whole). */
+  readonly senderEpoch?: number;
+  /** Received figures of peer epochs of which nothing arrived (all lost). */
+  readonly unseen?: boolean;
 }
 
 export interface EpochSeries {
@@ -56,8 +69,70 @@ export interface EpochSeries {
 
 const pct = (part: number, whole: number): number | undefined => (whole > 0 ? (100 * part) / whole : undefined);
 
+const finiteSchema = z.number().finite();
+// One peer epoch's part of an interval (main/media ReceivedEpochInterval), as far as it is read here.
+const receivedEpochSchema = z
+  .object({
+    epoch: z.number().int().min(0),
+    unseen: z.boolean().optional(),
+    expected: finiteSchema,
+    received: finiteSchema,
+    lost: finiteSchema,
+    reordered: finiteSchema.optional(),
+    jitterMs: finiteSchema,
+    burstGap: z.object({ burstCount: finiteSchema.optional(), burstDensity: finiteSchema }).passthrough().optional(),
+    oneWayDelay: z.object({ meanMs: finiteSchema }).passthrough().optional(),
+    mos: finiteSchema.optional(),
+  })
+  .passthrough();
+const receivedEpochsSchema = z.array(receivedEpochSchema).max(1024);
+type ReceivedPart = z.infer<typeof receivedEpochSchema>;
+
+type Received = Pick<ReceivedPart, 'expected' | 'received' | 'lost' | 'reordered' | 'jitterMs' | 'burstGap' | 'oneWayDelay'>;
+
+/** The counted figures of one reception (the whole interval, or one peer epoch's part of it). */
+function receivedFigures(r: Received): Pick<IntervalFigures, 'measured' | 'expected' | 'received' | 'lost' | 'lossPct' | 'jitterMs' | 'reordered' | 'reorderPct' | 'burstLossPct' | 'oneWayMs'> {
+  const measured = r.expected > 0;
+  const bursts = r.burstGap;
+  const burstLossPct = !bursts ? undefined : (bursts.burstCount ?? 1) > 0 ? 100 * bursts.burstDensity : 0;
+  return {
+    measured,
+    expected: r.expected,
+    received: r.received,
+    lost: r.lost,
+    ...(measured ? { lossPct: pct(Math.max(0, r.lost), r.expected)!, jitterMs: r.jitterMs, reorderPct: pct(r.reordered ?? 0, r.expected)! } : {}),
+    reordered: r.reordered ?? 0,
+    ...(measured && burstLossPct !== undefined ? { burstLossPct } : {}),
+    ...(r.oneWayDelay ? { oneWayMs: r.oneWayDelay.meanMs } : {}),
+  };
+}
+
+/** Local epochs per stream (`keyOf`) and their paths, from the whole Timeline. */
+function localEpochs(events: readonly Stamped<TimelineEvent>[]): Map<string, PathInfoData | null> {
+  const paths = new Map<string, PathInfoData | null>();
+  for (const e of events) {
+    if (e.type === 'media.epoch') {
+      const m = e as unknown as KnownEvent<'media.epoch'>;
+      paths.set(keyOf(m.ssrc, m.epoch), m.to ?? null);
+    }
+  }
+  for (const e of eventsOf(events, 'media.stats')) {
+    const k = keyOf(e.ssrc, e.epoch);
+    if (!paths.get(k) && e.path) paths.set(k, e.path);
+    else if (!paths.has(k)) paths.set(k, null);
+  }
+  return paths;
+}
+
+/**
+ * The rows of every `media.stats` interval: one per peer sender epoch with something in it,
+ * each in the local epoch it is attributed to (see the top of this file), the interval's own
+ * round trip and packets sent on the row of its current epoch; or one row for the interval as a
+ * whole when it carries no split.
+ */
 export function mediaIntervals(events: readonly Stamped<TimelineEvent>[]): IntervalFigures[] {
-  return eventsOf(events, 'media.stats').map((e) => {
+  const epochs = localEpochs(events);
+  return eventsOf(events, 'media.stats').flatMap((e): IntervalFigures[] => {
     const s = e.stats;
     const base = {
       seq: e.seq,
@@ -69,29 +144,33 @@ export function mediaIntervals(events: readonly Stamped<TimelineEvent>[]): Inter
       endMs: s.endMs,
     };
     // main/media's MediaIntervalStats has `sent` and `rtt` on every interval; main/api's view has neither.
-    if (!s.sent && !s.rtt && !s.received) return { ...base, ...flatFigures(s) };
+    if (!s.sent && !s.rtt && !s.received) return [{ ...base, ...flatFigures(s) }];
     const r = s.received;
     const rttMs = s.rtt && s.rtt.count > 0 ? (s.rtt.meanMs ?? s.rtt.lastMs) : undefined;
     const sent = s.sent ? { packetsSent: s.sent.packets } : {};
     const rtt = { ...(rttMs !== undefined ? { rttMs } : {}), rttSamples: s.rtt?.count ?? 0 };
-    if (!r) return { ...base, ...sent, measured: false, expected: 0, received: 0, lost: 0, ...rtt, ...(s.mos !== undefined ? { mos: s.mos } : {}) };
-    const measured = r.expected > 0;
-    const bursts = r.burstGap;
-    const burstLossPct = !bursts ? undefined : (bursts.burstCount ?? 1) > 0 ? 100 * bursts.burstDensity : 0;
-    return {
-      ...base,
-      ...sent,
-      measured,
-      expected: r.expected,
-      received: r.received,
-      lost: r.lost,
-      ...(measured ? { lossPct: pct(Math.max(0, r.lost), r.expected)!, jitterMs: r.jitterMs, reorderPct: pct(r.reordered ?? 0, r.expected)! } : {}),
-      reordered: r.reordered ?? 0,
-      ...(measured && burstLossPct !== undefined ? { burstLossPct } : {}),
-      ...rtt,
-      ...(r.oneWayDelay ? { oneWayMs: r.oneWayDelay.meanMs } : {}),
-      ...(s.mos !== undefined ? { mos: s.mos } : {}),
-    };
+    const mos = s.mos !== undefined ? { mos: s.mos } : {};
+    if (!r) return [{ ...base, ...sent, measured: false, expected: 0, received: 0, lost: 0, ...rtt, ...mos }];
+    const parts = receivedEpochsSchema.safeParse((s as Record<string, unknown>)['receivedEpochs']);
+    if (!parts.success || parts.data.length === 0) return [{ ...base, ...sent, ...receivedFigures(r), ...rtt, ...mos }];
+    const rows: IntervalFigures[] = parts.data.map((p) => {
+      const own = epochs.has(keyOf(e.ssrc, p.epoch)) ? p.epoch : e.epoch;
+      return {
+        ...base,
+        epoch: own,
+        path: own === e.epoch ? base.path : (epochs.get(keyOf(e.ssrc, own)) ?? null),
+        ...receivedFigures(p),
+        rttSamples: 0,
+        ...(p.mos !== undefined ? { mos: p.mos } : {}),
+        senderEpoch: p.epoch,
+        ...(p.unseen ? { unseen: true } : {}),
+      };
+    });
+    // The round trip and the packets sent are the interval's current path's, on one row of it.
+    const i = rows.findIndex((x) => x.epoch === e.epoch);
+    if (i >= 0) rows[i] = { ...rows[i]!, ...sent, ...rtt };
+    else rows.push({ ...base, ...sent, measured: false, expected: 0, received: 0, lost: 0, ...rtt });
+    return rows;
   });
 }
 
@@ -147,7 +226,12 @@ export function mediaEpochs(events: readonly Stamped<TimelineEvent>[]): EpochSer
     return a;
   };
   // One pass in Timeline order, so epochs are listed in the order they began.
-  const intervals = new Map(mediaIntervals(events).map((i) => [i.seq, i]));
+  const intervals = new Map<number, IntervalFigures[]>();
+  for (const i of mediaIntervals(events)) {
+    const rows = intervals.get(i.seq);
+    if (rows) rows.push(i);
+    else intervals.set(i.seq, [i]);
+  }
   for (const e of events) {
     if (e.type === 'media.epoch') {
       const m = e as unknown as KnownEvent<'media.epoch'>;
@@ -158,12 +242,13 @@ export function mediaEpochs(events: readonly Stamped<TimelineEvent>[]): EpochSer
       a.evidence.push(m.seq);
       continue;
     }
-    const i = intervals.get(e.seq);
-    if (!i || e.type !== 'media.stats') continue;
-    const a = acc(i.ssrc, i.epoch, i.path);
-    if (!a.path && i.path) a.path = i.path;
-    a.intervals.push(i);
-    a.evidence.push(i.seq);
+    const rows = e.type === 'media.stats' ? intervals.get(e.seq) : undefined;
+    for (const i of rows ?? []) {
+      const a = acc(i.ssrc, i.epoch, i.path);
+      if (!a.path && i.path) a.path = i.path;
+      a.intervals.push(i);
+      if (a.evidence[a.evidence.length - 1] !== i.seq) a.evidence.push(i.seq);
+    }
   }
   const list = [...byKey.values()].sort((x, y) => x.order - y.order);
   return list.map((a) => {

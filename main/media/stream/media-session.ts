@@ -20,7 +20,7 @@ import type { DatagramPath } from './datagram-path';
 import { DeviationHistogram, schedulerFor, type PacedTask, type PacingScheduler, type SendJitterStats } from './pacer';
 import { streamQuality, type StreamFigures, type StreamQuality } from './quality';
 import { RtpSender, type BuiltPacket } from './rtp-sender';
-import { StreamReceiver, type ReceiveEpochReport } from './stream-receiver';
+import { StreamReceiver, type EpochInterval, type ReceiveEpochReport } from './stream-receiver';
 
 const log = createLogger('media/session');
 
@@ -86,10 +86,22 @@ export interface MediaIntervalStats {
   readonly sent: { readonly packets: number; readonly heldBack: number };
   /** What we received in the interval (absent before the peer's first packet). */
   readonly received?: IntervalStats;
+  /**
+   * The same split by the peer's path epochs (only those with something new): the loss of
+   * packets the peer sent on a path it has left is learnt when its next epoch begins, and belongs
+   * to the epoch it was sent in, not to the interval's current path. Empty when the peer's
+   * packets carry no epochs (not our probe).
+   */
+  readonly receivedEpochs?: readonly ReceivedEpochInterval[];
   readonly rtt: RttSummary;
   readonly mos?: number;
   /** How far from their due times this stream's packets left, over the interval. */
   readonly sendJitter: SendJitterStats;
+}
+
+/** One peer path epoch's part of an interval, with its MOS. */
+export interface ReceivedEpochInterval extends EpochInterval {
+  readonly mos?: number;
 }
 
 export type MediaEvent =
@@ -604,27 +616,35 @@ export class MediaSession {
     return rttMeanMs !== undefined ? rttMeanMs / 2 : (oneWayMs ?? 0);
   }
 
+  /** The G.107 MOS of an interval's reception (undefined when nothing was expected). */
+  private intervalMos(r: IntervalStats, rttMeanMs: number | undefined): number | undefined {
+    if (r.expected <= 0) return undefined;
+    const c = this.sender.choice;
+    return streamQuality(c.codec, c.ptimeMs, {
+      lossPct: 100 * r.lossRate,
+      discardPct: 100 * r.discardRate,
+      burstR: burstRatio(r.burstGap.transitions),
+      networkDelayMs: this.networkDelay(r.oneWayDelay?.meanMs, rttMeanMs),
+      jitterBufferMs: r.jitterBuffer.nominalMs,
+    }).mos;
+  }
+
   private emitStats(now: number): void {
-    const received = this.direction === 'sendonly' ? undefined : this.receiver.snapshotInterval(now);
+    const snap = this.direction === 'sendonly' ? undefined : this.receiver.snapshotIntervals(now);
+    const received = snap?.stream;
     const rtt = this.rtt.snapshotInterval();
-    let mos: number | undefined;
-    if (received && received.expected > 0) {
-      const c = this.sender.choice;
-      const bg = received.burstGap;
-      const f = {
-        lossPct: 100 * received.lossRate,
-        discardPct: 100 * received.discardRate,
-        burstR: burstRatio(bg.transitions),
-        networkDelayMs: this.networkDelay(received.oneWayDelay?.meanMs, rtt.meanMs ?? this.rtt.totals().meanMs),
-        jitterBufferMs: received.jitterBuffer.nominalMs,
-      };
-      mos = streamQuality(c.codec, c.ptimeMs, f).mos;
-    }
+    const rttMean = rtt.meanMs ?? this.rtt.totals().meanMs;
+    const mos = received ? this.intervalMos(received, rttMean) : undefined;
+    const receivedEpochs = snap?.epochs.map((e): ReceivedEpochInterval => {
+      const m = this.intervalMos(e, rttMean);
+      return { ...e, startMs: this.statsFrom, endMs: now, ...(m !== undefined ? { mos: m } : {}) };
+    });
     const stats: MediaIntervalStats = {
       startMs: this.statsFrom,
       endMs: now,
       sent: { packets: this.sender.packets - this.statsPacketsAt, heldBack: this.sender.heldBack - this.statsHeldAt },
       ...(received ? { received } : {}),
+      ...(received && receivedEpochs ? { receivedEpochs } : {}),
       rtt,
       ...(mos !== undefined ? { mos } : {}),
       sendJitter: this.pacing.stats(),

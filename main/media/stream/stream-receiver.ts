@@ -1,3 +1,4 @@
+import { BurstGapTracker } from '../burst-gap';
 import type { JitterBufferConfig } from '../jitter-buffer';
 import type { NtpTime } from '../ntp';
 import { decodeProbePayload, type ProbePayload } from '../probe-payload';
@@ -37,6 +38,35 @@ export interface ReceiveEpochReport {
   readonly figures: StreamFigures;
 }
 
+/**
+ * What one sender path epoch added in one interval: the epoch's own ReceiverStats interval (order,
+ * jitter and bursts judged inside the epoch), including the packets at its end learnt lost in this
+ * interval (when the next epoch's first packet, or the sender's final count, said where it ended).
+ * An `unseen` entry is a run of epochs of which nothing arrived: all its packets lost.
+ */
+export interface EpochInterval extends IntervalStats {
+  /** The sender's epoch number (for `unseen` entries, the first of the run). */
+  readonly epoch: number;
+  readonly unseen?: true;
+  /** Epochs an unseen entry covers. */
+  readonly epochs?: number;
+}
+
+/** The interval as a whole and split by the sender's path epochs. */
+export interface ReceiveIntervalSnapshot {
+  /** The whole stream on its own numbering (undefined before the first packet). */
+  readonly stream?: IntervalStats;
+  /** Only the epochs with something new in the interval, in epoch order. */
+  readonly epochs: readonly EpochInterval[];
+}
+
+// How long an epoch's last packets may still come after its end became known (the old path's
+// stragglers at a path change) before the missing ones are settled as lost in the burst figures.
+const SETTLE_MS = 500;
+
+// ReceiverStats lowers its base to the probe's origin only for an origin this close (its maxDropout).
+const PROBE_ORIGIN_REACH = 3000;
+
 class EpochReception {
   readonly stats: ReceiverStats;
   readonly net = new TransitJitter();
@@ -44,6 +74,12 @@ class EpochReception {
   maxExtSeq = -1;
   firstArrivalMs = Infinity;
   lastArrivalMs = -Infinity;
+  /** The epoch index ReceiverStats counts from (0 unless the first arrival was far into the epoch). */
+  baseIndex = -1;
+  /** Packets of the epoch (from index 0), once its end is known. */
+  count: number | undefined;
+  /** When the missing end of the epoch is to be settled as lost (see StreamReceiver.snapshotIntervals). */
+  settleAtMs: number | undefined;
 
   constructor(
     readonly epoch: number,
@@ -60,6 +96,14 @@ class EpochReception {
       ...(opts.jitterBuffer ? { jitterBuffer: opts.jitterBuffer } : {}),
       ...(opts.gmin !== undefined ? { gmin: opts.gmin } : {}),
     });
+  }
+
+  /** The sender said the epoch has `count` packets: those after the last arrival are lost now. */
+  end(count: number, nowMs: number): void {
+    if (this.count !== undefined && count <= this.count) return;
+    this.count = count;
+    if (this.baseIndex >= 0) this.stats.endsAfter(count - this.baseIndex);
+    this.settleAtMs = nowMs + SETTLE_MS;
   }
 }
 
@@ -78,6 +122,8 @@ export class StreamReceiver {
   private highestEpoch = 0;
   private maxProbeExt = -1;
   private probes = 0;
+  // Runs of epochs of which nothing arrived, learnt since the last interval snapshot.
+  private unseenRuns: EpochInterval[] = [];
   private finalCount: number | undefined;
   /** RTP packets of another SSRC than the one locked onto. */
   foreignPackets = 0;
@@ -133,14 +179,17 @@ export class StreamReceiver {
     const last = this.lastEpoch;
     const epoch = last && wireEpoch === (last.epoch & 0xff) && this.highestEpoch - last.epoch < 128 ? last.epoch : unwrapEpoch(wireEpoch, this.highestEpoch);
     let e = last && last.epoch === epoch ? last : this.epochs.get(epoch);
+    let created = false;
     if (!e) {
       if (this.epochs.size >= (this.opts.maxEpochs ?? 256)) return;
       e = new EpochReception(epoch, p.ssrc, this.opts);
       this.epochs.set(epoch, e);
       if (epoch > this.highestEpoch) this.highestEpoch = epoch;
+      created = true;
     }
     this.lastEpoch = e;
     e.firstExtSeq = Math.min(e.firstExtSeq, epochStart(probe.extSeq, index));
+    if (e.baseIndex < 0) e.baseIndex = index < PROBE_ORIGIN_REACH ? 0 : index;
     if (probe.extSeq > e.maxExtSeq) e.maxExtSeq = probe.extSeq;
     if (arrivalMs < e.firstArrivalMs) e.firstArrivalMs = arrivalMs;
     if (arrivalMs > e.lastArrivalMs) e.lastArrivalMs = arrivalMs;
@@ -152,13 +201,45 @@ export class StreamReceiver {
       payloadBytes: p.payload.length,
       probe: { sendTimeUs: probe.sendTimeUs, extSeq: index },
     });
+    if (created) this.onEpochSeen(e, arrivalMs);
+  }
+
+  /**
+   * A new epoch's first packet says where it began, so where the epoch before it ended: that
+   * epoch's packets after its last arrival were lost on its path (a path cut before the change).
+   * When the epoch before it was never seen, the numbers in between are one unseen run (they
+   * cannot be told apart from the earlier epoch's tail). A late first arrival of an older epoch
+   * ends it by the next epoch already seen.
+   */
+  private onEpochSeen(e: EpochReception, arrivalMs: number): void {
+    let below: EpochReception | undefined;
+    let above: EpochReception | undefined;
+    for (const x of this.epochs.values()) {
+      if (x.epoch < e.epoch && (!below || x.epoch > below.epoch)) below = x;
+      if (x.epoch > e.epoch && (!above || x.epoch < above.epoch)) above = x;
+    }
+    if (above && above.epoch === e.epoch + 1) e.end(above.firstExtSeq - e.firstExtSeq, arrivalMs);
+    if (!below) return;
+    if (below.epoch === e.epoch - 1) {
+      below.end(e.firstExtSeq - below.firstExtSeq, arrivalMs);
+      return;
+    }
+    const first = below.maxExtSeq + 1;
+    const n = e.firstExtSeq - first;
+    if (n <= 0) return;
+    this.unseenRuns.push({ ...emptyInterval(n, arrivalMs, this.opts), epoch: below.epoch + 1, unseen: true, epochs: e.epoch - below.epoch - 1 });
   }
 
   /** An SR from the source: for LSR/DLSR, and, when it is the last one (`final`), its packet count. */
   onSenderReport(ssrc: number, ntp: NtpTime, packetCount: number, arrivalMs: number, final: boolean): void {
     if (ssrc !== this.sourceSsrc || !this.source) return;
     this.source.onSenderReport(ntp, arrivalMs);
-    if (final) this.finalCount = packetCount;
+    if (!final) return;
+    this.finalCount = packetCount;
+    // The last epoch ends with the stream (the numbers after it, if any, cannot be told from its tail).
+    let last: EpochReception | undefined;
+    for (const x of this.epochs.values()) if (!last || x.epoch > last.epoch) last = x;
+    if (last) last.end(packetCount - last.firstExtSeq, arrivalMs);
   }
 
   reportBlock(nowMs: number): ReportBlock | undefined {
@@ -172,11 +253,32 @@ export class StreamReceiver {
    * the stream's numbering, which the late packets fill in.
    */
   snapshotInterval(nowMs: number): IntervalStats | undefined {
+    return this.snapshotIntervals(nowMs).stream;
+  }
+
+  /**
+   * The interval's figures, whole and per sender epoch (see EpochInterval); starts the next
+   * interval of both. The per-epoch entries are what a report attributes to paths: loss learnt in
+   * this interval but sent on an earlier path lands in that path's epoch.
+   */
+  snapshotIntervals(nowMs: number): ReceiveIntervalSnapshot {
     const s = this.source?.snapshotInterval(nowMs);
-    if (!s || this.epochs.size === 0) return s;
+    const runs = this.unseenRuns;
+    this.unseenRuns = [];
+    if (!s || (this.epochs.size === 0 && runs.length === 0)) return { ...(s ? { stream: s } : {}), epochs: [] };
     let reordered = 0;
-    for (const e of this.epochs.values()) reordered += e.stats.snapshotInterval(nowMs).reordered;
-    return { ...s, reordered };
+    const epochs: EpochInterval[] = [...runs];
+    for (const e of this.epochs.values()) {
+      if (e.settleAtMs !== undefined && nowMs >= e.settleAtMs) {
+        e.stats.flush();
+        e.settleAtMs = undefined;
+      }
+      const i = e.stats.snapshotInterval(nowMs);
+      reordered += i.reordered;
+      if (i.expected !== 0 || i.received !== 0 || i.duplicates !== 0) epochs.push({ ...i, epoch: e.epoch });
+    }
+    epochs.sort((a, b) => a.epoch - b.epoch);
+    return { stream: { ...s, reordered }, epochs };
   }
 
   /** Settles every packet still pending (end of stream). */
@@ -253,6 +355,33 @@ export class StreamReceiver {
     });
     return out;
   }
+}
+
+/** An interval of `lost` packets of which none arrived (an unseen run of epochs). */
+function emptyInterval(lost: number, atMs: number, opts: StreamReceiverOptions): IntervalStats {
+  // The same RFC 3611 §4.7.2 reading a run of losses gets anywhere else.
+  const bursts = new BurstGapTracker(opts.ptimeMs, opts.gmin ?? 16);
+  for (let i = 0; i < lost; i++) bursts.push('lost');
+  return {
+    startMs: atMs,
+    endMs: atMs,
+    fractionLost: lost > 0 ? 255 : 0,
+    expected: lost,
+    received: 0,
+    lost,
+    lossRate: lost > 0 ? 1 : 0,
+    duplicates: 0,
+    reordered: 0,
+    discardedLate: 0,
+    discardedEarly: 0,
+    discardRate: 0,
+    jitterMs: 0,
+    maxJitterMs: 0,
+    burstGap: bursts.metrics(),
+    jitterBuffer: { adaptive: false, nominalMs: 0, maxMs: 0, absMaxMs: 0 },
+    payloadBytes: 0,
+    restarts: 0,
+  };
 }
 
 function emptyFigures(lost: number): StreamFigures {
