@@ -1,6 +1,7 @@
 import { type ErrorInfo, MediapathError, toErrorInfo } from '../common/errors';
 import type { CallEnd, ServerCall, SipBody } from '../sip/ua';
-import { type CallOutcome, CallSession, type CallTimings } from './call-session';
+import { getHeader } from '../sip/message';
+import { type CallOutcome, CallSession, type CallTimings, type QoeDialog } from './call-session';
 import type { Endpoint } from './endpoint';
 import { readRemoteDescription } from './sdp-bridge';
 import { pathInfoOfPair } from './call-media';
@@ -13,15 +14,26 @@ import { pathInfoOfPair } from './call-media';
  * (PROTOCOLS.md §0 step 6), media until the caller's BYE (or our own after `durationMs`).
  */
 
-export type IncomingCallOptions = Partial<CallTimings>;
+export interface IncomingCallOptions extends Partial<CallTimings> {
+  /**
+   * Refuse a multipart offer with 415 and `Accept: application/sdp`, as a peer that takes one SDP
+   * only would (PROTOCOLS.md §2): the caller is expected to send the INVITE again with the v19
+   * part alone, which arrives as a new incoming call.
+   */
+  readonly singlePartOnly?: boolean;
+}
 
 export class IncomingCall extends CallSession {
+  private readonly singlePartOnly: boolean;
+
   constructor(
     endpoint: Endpoint,
     readonly sip: ServerCall,
     opts: IncomingCallOptions = {},
   ) {
-    super(endpoint, 'incoming', opts);
+    const { singlePartOnly, ...timings } = opts;
+    super(endpoint, 'incoming', timings);
+    this.singlePartOnly = singlePartOnly ?? false;
   }
 
   get callId(): string {
@@ -39,6 +51,12 @@ export class IncomingCall extends CallSession {
       if (!sip.offer) {
         sip.reject(488, { reason: 'Not Acceptable Here (no SDP offer)' });
         throw new MediapathError('SDP_NEGOTIATION_FAILED', 'INVITE without an SDP offer: this client answers offers only', { layer: 'session' });
+      }
+      if (this.singlePartOnly && sip.offer.contentType.trim().toLowerCase().startsWith('multipart/')) {
+        // RFC 3261 §21.4.13: 415 names what we take in Accept.
+        sip.reject(415, { reason: 'Unsupported Media Type', headers: [['Accept', 'application/sdp']] });
+        this.emit({ type: 'call.offer-refused', at: this.now(), direction: 'incoming', status: 415, contentType: sip.offer.contentType.split(';')[0]!.trim(), accept: ['application/sdp'] });
+        throw new MediapathError('SIP_REJECTED', 'refused a multipart offer with 415 (this side takes single-part application/sdp offers only)', { layer: 'session', response: { code: 415, reason: 'Unsupported Media Type' } });
       }
       const info = readRemoteDescription(sip.offer);
       if (!info.ok) {
@@ -89,6 +107,20 @@ export class IncomingCall extends CallSession {
       pathChanges: this.pathChanges,
       reinvites: this.reinvites,
       mediaReceived: t.mediaReceived,
+    };
+  }
+
+  protected override qoeDialog(): QoeDialog {
+    const sip = this.sip;
+    const ua = getHeader(sip.request, 'User-Agent');
+    return {
+      callId: sip.callId,
+      ...(sip.dialogInfo ? { fromTag: sip.dialogInfo.id.remoteTag, remoteContact: sip.dialogInfo.remoteTarget } : {}),
+      toTag: sip.localTag,
+      fromUri: sip.from,
+      toUri: sip.to,
+      caller: false,
+      ...(ua !== undefined ? { remoteUserAgent: ua } : {}),
     };
   }
 

@@ -8,7 +8,7 @@ import type { Candidate } from '../ice/candidate';
 import type { RemoteCandidateInput } from '../ice/candidate-factory';
 import type { CandidatePair, PairView } from '../ice/pair';
 import type { CodecName } from '../media/codecs';
-import { MediaSession, schedulerFor } from '../media/stream';
+import { MediaSession, schedulerFor, type MediaSessionReport } from '../media/stream';
 import type { RemoteCandidate } from '../sdp/types';
 import type { CallEnd, SipBody } from '../sip/ua';
 import { followIcePath, iceMediaPath, mediaTimelineEntry } from './call-media';
@@ -16,6 +16,7 @@ import { phaseEntry, remoteCandidateEntries, type Entry } from './call-events';
 import type { Endpoint } from './endpoint';
 import { buildLocalDescription, offeredCodecList, type RemoteDescriptionInfo } from './sdp-bridge';
 import { pathKindOf } from './timeline-events';
+import { buildQoeReport, QOE_CONTENT_TYPE, qoeStreamsOf, type QoeReportInput } from './qoe-report';
 
 /**
  * What the caller's and the callee's side of a call share (PROTOCOLS.md §0 steps 5–7): one ICE
@@ -51,9 +52,14 @@ export interface CallTimings {
   readonly answerDelayMs: number;
   /** Callee: how long the re-INVITE's answer waits for a pair of its own (PROTOCOLS.md §0 step 6). Default 5 s. */
   readonly finalAnswerWaitMs: number;
+  /** How long the hang-up waits for the QoE SERVICE's answer (a dead QoE server never holds it longer). Default 2 s. */
+  readonly qoeTimeoutMs: number;
 }
 
-export const DEFAULT_CALL_TIMINGS: CallTimings = { answerTimeoutMs: 30_000, checksTimeoutMs: 10_000, drainMs: 300, answerDelayMs: 1000, finalAnswerWaitMs: 5000 };
+export const DEFAULT_CALL_TIMINGS: CallTimings = { answerTimeoutMs: 30_000, checksTimeoutMs: 10_000, drainMs: 300, answerDelayMs: 1000, finalAnswerWaitMs: 5000, qoeTimeoutMs: 2000 };
+
+/** The dialog as the QoE report names it ([MS-QoE] 2.2.1.4 DialogInfo). */
+export type QoeDialog = Pick<QoeReportInput, 'callId' | 'fromTag' | 'toTag' | 'fromUri' | 'toUri' | 'caller' | 'remoteContact' | 'remoteUserAgent'>;
 
 /** How a call ended, for the runner and the CLI. */
 export interface CallOutcome {
@@ -87,6 +93,8 @@ export abstract class CallSession {
   protected pathChanges = 0;
   protected reinvites = 0;
   private checksStarted = false;
+  /** Wall-clock time the call began, for the QoE report's DialogInfo Start. */
+  private readonly startedWall: number;
 
   constructor(
     protected readonly endpoint: Endpoint,
@@ -95,6 +103,7 @@ export abstract class CallSession {
   ) {
     this.timings = { ...DEFAULT_CALL_TIMINGS, ...timings };
     this.sessionId = String(1 + endpoint.random.int(2 ** 31 - 2));
+    this.startedWall = endpoint.clock.wallNow();
     this.fsm = new StateMachine<CallSessionState>(`call session (${direction})`, 'new', TRANSITIONS, () => endpoint.now(), (t) =>
       this.emit({ type: 'session.state', at: t.at, direction, from: t.from, to: t.to, reason: t.reason }), 'session');
   }
@@ -247,6 +256,9 @@ export abstract class CallSession {
 
   protected afterIceFinished(_to: 'completed' | 'failed'): void {}
 
+  /** Hook: the SIP dialog for the QoE report (undefined: no dialog, so no report). */
+  protected abstract qoeDialog(): QoeDialog | undefined;
+
   /** Resolves when checks have settled (completed or failed) or after `ms`, with the selected pairs. */
   protected waitSettled(ms: number): Promise<CandidatePair[]> {
     const agent = this.requireAgent();
@@ -318,6 +330,78 @@ export abstract class CallSession {
   }
 
   /**
+   * PROTOCOLS.md §0 step 7: at hang-up, one `SERVICE <qosUri>` with the [MS-QoE] report of the
+   * call's audio stream. Only when provisioning gave a qosUri and the call had media; the answer
+   * is awaited at most `qoeTimeoutMs`, and whatever happens is a `qoe.sent` entry: the report
+   * never fails the call.
+   */
+  private async sendQoe(report: MediaSessionReport, finalPath: PairView | undefined): Promise<void> {
+    const qosUri = this.endpoint.qosUri;
+    const dialog = this.qoeDialog();
+    if (!qosUri || !dialog) return;
+    const at = this.now();
+    const base = { type: 'qoe.sent', direction: this.direction, qosUri, callId: dialog.callId };
+    let xml: string;
+    try {
+      const streams = qoeStreamsOf(report);
+      const local = finalPath?.local;
+      const remote = finalPath?.remote;
+      xml = buildQoeReport({
+        ...dialog,
+        ...(this.endpoint.ua.contact ? { localContact: this.endpoint.ua.contact } : {}),
+        localUserAgent: this.endpoint.opts.userAgent ?? 'mediapath',
+        endpointName: this.endpoint.aor,
+        startWallMs: this.startedWall,
+        endWallMs: this.endpoint.clock.wallNow(),
+        media: {
+          label: 'main-audio',
+          payloadType: report.payloadType,
+          codec: report.codec,
+          sampleRate: streams.sampleRate,
+          ...(local ? { transport: local.transport === 'tcp' ? ('TCP' as const) : ('UDP' as const), local: { ip: local.address, port: local.port } } : {}),
+          ...(remote ? { remote: { ip: remote.address, port: remote.port } } : {}),
+          ...(finalPath ? { pathKind: pathKindOf(finalPath) } : {}),
+          ...(streams.inbound ? { inbound: streams.inbound } : {}),
+          outbound: streams.outbound,
+        },
+      });
+    } catch (e) {
+      this.emit({ ...base, at: this.now(), error: toErrorInfo(e) });
+      return;
+    }
+    const clock = this.endpoint.clock;
+    let timer: TimerHandle | undefined;
+    const limit = this.timings.qoeTimeoutMs;
+    const outcome = await Promise.race([
+      this.endpoint.ua.service(qosUri, QOE_CONTENT_TYPE, xml).then(
+        (res) => ({ res }) as const,
+        (e: unknown) => ({ e }) as const,
+      ),
+      new Promise<{ readonly timeout: true }>((resolve) => (timer = clock.setTimeout(() => resolve({ timeout: true }), limit))),
+    ]);
+    if (timer !== undefined) clock.clearTimeout(timer);
+    const ms = this.now() - at;
+    const bytes = Buffer.byteLength(xml, 'utf8');
+    if ('timeout' in outcome) {
+      this.emit({ ...base, at: this.now(), ms, bytes, error: { code: 'SIP_TIMEOUT', message: `no answer to the QoE SERVICE within ${limit} ms`, layer: 'session' } });
+    } else if ('e' in outcome) {
+      this.emit({ ...base, at: this.now(), ms, bytes, error: toErrorInfo(outcome.e) });
+    } else {
+      const res = outcome.res;
+      const ok = res.status >= 200 && res.status < 300;
+      this.emit({
+        ...base,
+        at: this.now(),
+        status: res.status,
+        reason: res.reason,
+        ms,
+        bytes,
+        ...(ok ? {} : { error: { code: 'SIP_REJECTED', message: `QoE SERVICE refused: ${res.status} ${res.reason}`, layer: 'sip', response: { code: res.status, reason: res.reason } } }),
+      });
+    }
+  }
+
+  /**
    * Ends the call's local resources: media closed (its figures settle), agent closed (relays
    * deallocated), timers cleared, and the phases still open closed with what happened.
    */
@@ -331,6 +415,7 @@ export abstract class CallSession {
     for (const t of this.timers) this.endpoint.clock.clearTimeout(t);
     this.timers.clear();
     await this.agent?.close().catch(() => undefined);
+    if (report?.startedAtMs !== undefined) await this.sendQoe(report, finalPath);
     if (!this.checksStarted && this.phases.get('gathering') === 'done') {
       this.phase('checks', error ? 'failed' : 'skipped', error ? `${error.code}: ${error.message}` : 'the peer sent no candidates');
     }

@@ -1,7 +1,10 @@
 import { type ErrorInfo, MediapathError, toErrorInfo } from '../common/errors';
 import type { CandidatePair, PairView } from '../ice/pair';
-import { bodyOf, type CallEnd, type ClientCall, type SipBody } from '../sip/ua';
-import { type CallOutcome, CallSession, type CallTimings } from './call-session';
+import { pickSdpPart } from '../sdp/alternatives';
+import { getHeader } from '../sip/message';
+import { parseMultipart } from '../sip/multipart';
+import { bodyOf, type CallEnd, type ClientCall, type SipBody, type UnsupportedMediaTypeRefusal } from '../sip/ua';
+import { type CallOutcome, CallSession, type CallTimings, type QoeDialog } from './call-session';
 import type { Endpoint } from './endpoint';
 import { readRemoteDescription, remoteCandidatesOf, remoteDescriptionError } from './sdp-bridge';
 import { pathInfoOfPair } from './call-media';
@@ -21,12 +24,37 @@ export interface OutgoingCallOptions extends Partial<CallTimings> {
   readonly target: string;
 }
 
+/** How an offer body is named in events and errors. */
+function offerLabel(body: SipBody): string {
+  const type = body.contentType.split(';')[0]!.trim().toLowerCase();
+  return type.startsWith('multipart/') ? `${type} (draft-6 fallback + v19)` : `${type} (v19)`;
+}
+
+/**
+ * The single-part offer to send after a 415 refused our multipart one (PROTOCOLS.md §2): the v19
+ * part of the body we sent, byte for byte, so the ICE credentials and candidates are the ones
+ * already offered and nothing is gathered again. RFC 3261 §8.1.3.5 / §21.4.13: the retry may use
+ * only what the refusal's `Accept` lists; both of our parts are application/sdp, and the v19 part
+ * is the one the engine can check. An `Accept` without application/sdp leaves nothing to offer.
+ */
+export function singlePartRetryBody(sent: SipBody, accept: readonly string[]): SipBody | undefined {
+  if (!sent.contentType.trim().toLowerCase().startsWith('multipart/')) return undefined;
+  if (accept.length > 0 && !accept.some((t) => t === 'application/sdp' || t === 'application/*' || t === '*/*')) return undefined;
+  const mp = parseMultipart(sent.body, sent.contentType);
+  if (!mp.ok) return undefined;
+  const v19 = pickSdpPart(mp.value.parts, 'rfc5245');
+  return v19 ? { body: v19.part.body, contentType: 'application/sdp' } : undefined;
+}
+
 export class OutgoingCall extends CallSession {
   readonly target: string;
   private sip: ClientCall | undefined;
   private signalled: string | undefined;
   private finalOfferSent = false;
   private reinviteChain: Promise<void> = Promise.resolve();
+  /** The INVITE bodies sent, in order (a 415 retry adds the second). */
+  private readonly offers: SipBody[] = [];
+  private remoteUserAgent: string | undefined;
 
   constructor(endpoint: Endpoint, opts: OutgoingCallOptions) {
     super(endpoint, 'outgoing', opts);
@@ -44,8 +72,9 @@ export class OutgoingCall extends CallSession {
     try {
       await this.gather('controlling');
       const offer = this.localDescription();
+      this.offers.push(offer);
       this.move('offering', 'INVITE sent');
-      const sip = this.endpoint.ua.invite(this.target, { body: offer.body, contentType: offer.contentType });
+      const sip = this.endpoint.ua.invite(this.target, { body: offer.body, contentType: offer.contentType, onUnsupportedMediaType: (r) => this.retryOffer(r) });
       this.sip = sip;
       this.subs.push(
         sip.on('progress', (p) => {
@@ -54,6 +83,7 @@ export class OutgoingCall extends CallSession {
         }),
       );
       const res = await this.answerOrTimeout(sip);
+      this.remoteUserAgent = getHeader(res, 'Server') ?? getHeader(res, 'User-Agent');
       const body = bodyOf(res);
       if (!body) throw new MediapathError('SDP_NEGOTIATION_FAILED', 'the 200 OK to the INVITE carries no SDP', { layer: 'session' });
       this.onSdp(body, '200 OK', true);
@@ -101,10 +131,48 @@ export class OutgoingCall extends CallSession {
     };
   }
 
+  /** A 415 to our INVITE: the one retry with a single part, or undefined to give up (UA asks once). */
+  private retryOffer(r: UnsupportedMediaTypeRefusal): SipBody | undefined {
+    const sent = this.offers[this.offers.length - 1]!;
+    const body = singlePartRetryBody(sent, r.accept);
+    if (!body) return undefined;
+    this.offers.push(body);
+    this.emit({
+      type: 'call.offer-retry',
+      at: this.now(),
+      direction: 'outgoing',
+      status: r.status,
+      reason: r.reason,
+      ...(r.accept.length ? { accept: [...r.accept] } : {}),
+      from: this.endpoint.dialect,
+      to: 'v19',
+      contentType: body.contentType,
+    });
+    return body;
+  }
+
+  /**
+   * A 415 that ends the call (a second one, one to a single-part offer, or one whose Accept we
+   * cannot meet) says what was offered and what the callee accepts.
+   */
+  private unsupportedMediaError(e: unknown): unknown {
+    if (!(e instanceof MediapathError) || e.code !== 'SIP_REJECTED' || e.detail?.response?.code !== 415) return e;
+    const accept = e.detail.response['accept'];
+    const accepts = Array.isArray(accept) && accept.length ? `; it accepts ${accept.join(', ')}` : '; it sent no Accept';
+    const offered = this.offers.map(offerLabel).join(', then ');
+    return new MediapathError('SDP_NEGOTIATION_FAILED', `the callee refused the INVITE with ${e.detail.response.code} ${String(e.detail.response.reason ?? 'Unsupported Media Type')}: offered ${offered}${accepts}`, {
+      layer: 'session',
+      ...(e.detail.peer ? { peer: e.detail.peer } : {}),
+      response: e.detail.response,
+    });
+  }
+
   private async answerOrTimeout(sip: ClientCall): Promise<Awaited<ClientCall['answered']>> {
     let timedOut = false;
     const res = await Promise.race([
-      sip.answered,
+      sip.answered.catch((e: unknown) => {
+        throw this.unsupportedMediaError(e);
+      }),
       this.sleep(this.timings.answerTimeoutMs).then(() => {
         timedOut = true;
       }),
@@ -144,6 +212,21 @@ export class OutgoingCall extends CallSession {
     } catch (e) {
       this.emit({ type: 'call.reinvite', at: this.now(), direction: 'outgoing', why, pairs: labels, error: toErrorInfo(e) });
     }
+  }
+
+  protected override qoeDialog(): QoeDialog | undefined {
+    const sip = this.sip;
+    if (!sip) return undefined;
+    const d = sip.dialogInfo;
+    return {
+      callId: sip.callId,
+      fromTag: sip.localTag,
+      ...(d ? { toTag: d.id.remoteTag, remoteContact: d.remoteTarget } : {}),
+      fromUri: this.endpoint.aor,
+      toUri: sip.remote,
+      caller: true,
+      ...(this.remoteUserAgent !== undefined ? { remoteUserAgent: this.remoteUserAgent } : {}),
+    };
   }
 
   /** After the final offer, a path that moves again is signalled again (one re-INVITE at a time). */

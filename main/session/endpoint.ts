@@ -146,6 +146,7 @@ export class Endpoint {
   private readonly fsm: StateMachine<EndpointState>;
   private mras: MrasClient | undefined;
   private mrasUri: string | undefined;
+  private serverConfig: ServerConfiguration | undefined;
   private resolvedRelays: readonly RelayServerConfig[] = [];
   /** Relay host → address, resolved once (MRAS lists the same relays on every renewal). */
   private readonly relayIps = new Map<string, string | undefined>();
@@ -224,6 +225,7 @@ export class Endpoint {
     this.fsm.transition('provisioning', 'registered');
     this.emit(phaseEntry(clock.now(), 'mras', 'running', 'provisioning SUBSCRIBE (ServerConfiguration)'));
     const config = await this.provision();
+    this.serverConfig = config;
     const base = { aor: this.aor, contact: this.ua.contact, registeredForS: registered.expires, ...(config ? { serverConfiguration: config } : {}) };
     if (!config?.mrasUri) {
       const why = config ? 'provisioning carried no mrasUri (no Edge deployed)' : 'provisioning failed, so no mrasUri';
@@ -343,6 +345,11 @@ export class Endpoint {
   get relays(): readonly RelayServerConfig[] {
     const live = this.mras?.current();
     return live ? this.relayConfigs(live) : this.resolvedRelays;
+  }
+
+  /** Where end-of-call QoE reports go (provisioning's `qosUri`, PROTOCOLS.md §0 step 7); none: no report. */
+  get qosUri(): string | undefined {
+    return this.serverConfig?.qosUri;
   }
 
   /** An ICE agent for one call, its events on the Timeline. */

@@ -156,6 +156,14 @@ export const KNOWN_EVENT_SCHEMAS = {
     .passthrough(),
   'sip.sent': z.object({ peer: z.string(), text: z.string(), transport: z.string().optional() }).passthrough(),
   'sip.received': z.object({ peer: z.string(), text: z.string(), transport: z.string().optional() }).passthrough(),
+  /** The caller's INVITE was refused 415 and sent again with one part (PROTOCOLS.md §2; call.ts). */
+  'call.offer-retry': z
+    .object({ status: z.number().int(), reason: z.string().optional(), accept: z.array(z.string()).optional(), from: z.string(), to: z.string(), contentType: z.string().optional() })
+    .passthrough(),
+  /** The end-of-call QoE report (`SERVICE <qosUri>`, PROTOCOLS.md §0 step 7): the answer's status and time, or why none came. */
+  'qoe.sent': z
+    .object({ qosUri: z.string(), callId: z.string().optional(), status: z.number().int().optional(), ms: finite.optional(), bytes: finite.optional(), error: errorInfoSchema.optional() })
+    .passthrough(),
 } as const;
 
 export type KnownEventType = keyof typeof KNOWN_EVENT_SCHEMAS;

@@ -13,6 +13,28 @@ export interface InviteOptions {
   readonly body?: string;
   readonly contentType?: string;
   readonly headers?: ReadonlyArray<readonly [string, string]>;
+  /**
+   * A 415 Unsupported Media Type to the INVITE (RFC 3261 §21.4.13): return the body to send
+   * instead (the callee's `Accept` says what it takes), or undefined to give up. Asked at most
+   * once per call; the retry is a new transaction of the same call (§8.1.3.5).
+   */
+  readonly onUnsupportedMediaType?: (refusal: UnsupportedMediaTypeRefusal) => SipBody | undefined;
+}
+
+/** What a 415 told us: its status line and the media types its `Accept` lists (lower case, no parameters). */
+export interface UnsupportedMediaTypeRefusal {
+  readonly status: number;
+  readonly reason: string;
+  readonly accept: readonly string[];
+  readonly response: SipResponse;
+}
+
+/** The media types of an `Accept` header (RFC 3261 §20.1), without parameters, lower case. */
+export function acceptedTypes(res: SipResponse): string[] {
+  return getHeaders(res, 'Accept')
+    .flatMap((v) => v.split(','))
+    .map((t) => t.split(';')[0]!.trim().toLowerCase())
+    .filter((t) => t.length > 0);
 }
 
 /** Whether a CANCEL is wanted, and whether it went out (RFC 3261 §9.1: not before a 1xx). */
@@ -35,6 +57,8 @@ export class ClientCall extends Call<ClientCallState> {
   private seq = 0;
   private attempt = 0;
   private cancel_: CancelState = 'none';
+  /** Whether the one 415 retry was spent. */
+  private mediaTypeRetried = false;
   private readonly earlyDialogs = new Map<string, Dialog>();
 
   constructor(
@@ -174,14 +198,34 @@ export class ClientCall extends Call<ClientCallState> {
       void this.sendInvite().catch((e: unknown) => this.fail(e));
       return;
     }
+    if (res.status === 415 && this.retryUnsupportedMediaType(res)) return;
     const cancelled = this.cancel_ !== 'none' && res.status === 487;
+    const accept = res.status === 415 ? acceptedTypes(res) : [];
     const error = new MediapathError('SIP_REJECTED', `INVITE ${cancelled ? 'cancelled' : 'refused'}: ${res.status} ${res.reason}`, {
       layer: 'sip',
       ...(this.inviteDest ? { peer: this.inviteDest } : {}),
-      response: { code: res.status, reason: res.reason },
+      response: { code: res.status, reason: res.reason, ...(accept.length ? { accept } : {}) },
     });
     this.rejectAnswered(error);
     this.end({ reason: this.cancel_ !== 'none' ? 'cancelled' : 'rejected', status: res.status, error }, `${res.status} ${res.reason}`);
+  }
+
+  /**
+   * RFC 3261 §8.1.3.5: a request refused 415 may be sent again with a body the callee accepts.
+   * The retry is a new INVITE transaction of the same call: same Call-ID, From tag and To (no To
+   * tag: it is not in a dialog yet), CSeq one higher. Keeping the Call-ID lets a peer that
+   * tracks calls by Call-ID (SIPp, a B2BUA) see one call, and the ACK of the 415 went with its
+   * own transaction already (§17.1.1.3).
+   */
+  private retryUnsupportedMediaType(res: SipResponse): boolean {
+    const ask = this.opts.onUnsupportedMediaType;
+    if (!ask || this.mediaTypeRetried || this.cancel_ !== 'none') return false;
+    this.mediaTypeRetried = true;
+    const body = ask({ status: res.status, reason: res.reason, accept: acceptedTypes(res), response: res });
+    if (!body) return false;
+    this.localBody = body;
+    void this.sendInvite().catch((e: unknown) => this.fail(e));
+    return true;
   }
 
   private onProvisional(res: SipResponse, invite: SipRequest): void {

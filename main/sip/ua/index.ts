@@ -1,5 +1,5 @@
 export { SipUserAgent, type SubscribeOptions } from './user-agent';
-export { ClientCall, type InviteOptions } from './client-call';
+export { acceptedTypes, ClientCall, type InviteOptions, type UnsupportedMediaTypeRefusal } from './client-call';
 export { ServerCall } from './server-call';
 export type { Call, CallEvents, ReinviteHandler } from './call';
 export { bodyOf, reasonPhrase, responseTo, type SipBody, type ResponseInput } from './responses';
