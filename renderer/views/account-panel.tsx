@@ -19,7 +19,7 @@ export function RegistrationStatus({ status, mras, now, busy }: { status: Accoun
     <div className="account-status" aria-live="polite" data-testid="account-status">
       <dl className="facts">
         <dt>State</dt>
-        <dd>
+        <dd className="wide">
           <Badge tone={stateTone(state)}>
             <span data-testid="account-state">{state}</span>
           </Badge>
@@ -125,14 +125,14 @@ export function AccountPanel({
     <section className="card account-panel" aria-labelledby="account-heading">
       <h2 id="account-heading">Account</h2>
       <form
-        aria-label="Account"
+        aria-label="Account details"
         onSubmit={(e) => {
           e.preventDefault();
           void register();
         }}
       >
         <div className="form-grid">
-          <label htmlFor="account-id">Account</label>
+          <label htmlFor="account-id">Use account</label>
           <select id="account-id" name="account" className="span" value={form.id} onChange={(e) => onForm(formFor(accounts.find((a) => a.id === e.target.value)))}>
             {accounts.map((a) => (
               <option key={a.id} value={a.id}>
@@ -160,7 +160,7 @@ export function AccountPanel({
             value={form.password}
             onChange={(e) => set('password', e.target.value)}
             autoComplete="current-password"
-            placeholder={form.id === NEW_ACCOUNT ? '' : 'kept by the engine: leave empty'}
+            placeholder={form.id === NEW_ACCOUNT ? '' : '(kept by the engine)'}
             aria-describedby="account-password-hint"
           />
           <label className="check span-pair">
