@@ -158,7 +158,9 @@ export class ReceiverStats {
 
   private retiredExpected = 0;
   private retiredReceived = 0;
-  // Packets the source numbered from its base, as its sender told us (endsAfter), 0 when unknown.
+  // Packets the source numbered from its base, as its sender told us (endsAfter): announced, and
+  // counted since the last flush (0 when unknown).
+  private pendingEnd = 0;
   private declaredExpected = 0;
   private total = new Counters();
   private interval = new Counters();
@@ -207,6 +209,7 @@ export class ReceiverStats {
       this.retiredExpected += expectedBefore;
       this.retiredReceived += receivedBefore;
       this.declaredExpected = 0;
+      this.pendingEnd = 0;
       this.total.restarts++;
       this.interval.restarts++;
       this.jitter.reset();
@@ -327,20 +330,22 @@ export class ReceiverStats {
 
   /**
    * The source numbered `count` packets from its base in all (its sender said where it ended: a
-   * path epoch whose successor began, a final SR count): the ones after the highest arrival count
-   * as expected, hence lost, from now on. Their fates (RFC 3611 §4.7.2 bursts) are settled by
-   * `flush()`, so that stragglers still on their way are received, not discarded.
+   * path epoch whose successor began, a final SR count). The ones after the highest arrival are
+   * counted at the next `flush()` — expected, hence lost, and one run of losses in the RFC 3611
+   * §4.7.2 figures — so stragglers still on their way until then are received, not discarded.
    */
   endsAfter(count: number): void {
     if (!this.seq.valid || !Number.isFinite(count)) return;
-    if (count > this.declaredExpected) this.declaredExpected = count;
+    if (count > this.pendingEnd) this.pendingEnd = count;
   }
 
   /** Settles every pending packet (end of stream): those still missing count as lost. */
   flush(): void {
     if (!this.seq.valid) return;
     this.finalizeThrough(this.windowMax);
-    // A declared end beyond the last arrival: one run of losses (a burst when two or more).
+    if (this.pendingEnd <= this.declaredExpected) return;
+    this.declaredExpected = this.pendingEnd;
+    // The declared end beyond the last arrival: a run of losses (a burst when two or more).
     const endExt = this.seq.baseSeq + this.declaredExpected - 1;
     for (; this.nextFinal <= endExt; this.nextFinal++) {
       this.burstTotal.push('lost');

@@ -40,9 +40,11 @@ export interface ReceiveEpochReport {
 
 /**
  * What one sender path epoch added in one interval: the epoch's own ReceiverStats interval (order,
- * jitter and bursts judged inside the epoch), including the packets at its end learnt lost in this
- * interval (when the next epoch's first packet, or the sender's final count, said where it ended).
- * An `unseen` entry is a run of epochs of which nothing arrived: all its packets lost.
+ * jitter and bursts judged inside the epoch). The packets at an epoch's end that never came (a
+ * path cut before the switch) are known only once the next epoch's first packet, or the sender's
+ * final count, says where it ended; they are counted in the first interval at least SETTLE_MS
+ * after that, so the old path's stragglers still count as received. An `unseen` entry is a run of
+ * epochs of which nothing arrived: all its packets lost.
  */
 export interface EpochInterval extends IntervalStats {
   /** The sender's epoch number (for `unseen` entries, the first of the run). */

@@ -123,3 +123,109 @@ describe('stream receiver', () => {
     expect(r.figures()!.received).toBe(10);
   });
 });
+
+/**
+ * Hand-made arrival sequences fed up to a time, with interval snapshots between: `plan[i]` is the
+ * sender epoch of packet i (sent at 20·i ms); `delay(i)` its transit, undefined when it is lost.
+ */
+function timed(plan: number[], delay: (i: number) => number | undefined) {
+  const s = new RtpSender({ random: new SeededRandom(5) });
+  const r = new StreamReceiver({ clockRate: 8000, ptimeMs: 20 });
+  const arrivals: Array<{ at: number; p: RtpPacket }> = [];
+  let epoch = 0;
+  plan.forEach((e, i) => {
+    while (epoch < e) {
+      s.nextEpoch();
+      epoch++;
+    }
+    const b = s.build(i, 20 * i);
+    s.commit(b);
+    const d = decodeRtp(b.bytes);
+    const ms = delay(i);
+    if (d.ok && ms !== undefined) arrivals.push({ at: 20 * i + ms, p: d.value });
+  });
+  arrivals.sort((a, b) => a.at - b.at);
+  let next = 0;
+  const until = (t: number): void => {
+    for (; next < arrivals.length && arrivals[next]!.at <= t; next++) r.onRtp(arrivals[next]!.p, arrivals[next]!.at);
+  };
+  return { s, r, until };
+}
+
+const brief = (x: { epoch: number; expected: number; received: number; lost: number; unseen?: true; burstGap: { burstDensity: number } }) => ({
+  epoch: x.epoch,
+  expected: x.expected,
+  received: x.received,
+  lost: x.lost,
+  burst: x.burstGap.burstDensity,
+  ...(x.unseen ? { unseen: true } : {}),
+});
+
+describe('stream receiver: interval figures per sender epoch', () => {
+  it('a path cut before a switch: the lost end of the old epoch counts in the old epoch, once the new one starts', () => {
+    // epoch 1: packets 0–99 (0–1980 ms), the path cut at 1000 ms (50–99 lost); epoch 2: 100–199 on another path.
+    const plan = [...Array(100).fill(1), ...Array(100).fill(2)];
+    const { r, until } = timed(plan, (i) => (i < 50 ? 10 : i < 100 ? undefined : 40));
+    until(1000);
+    expect(r.snapshotIntervals(1000).epochs.map(brief)).toEqual([{ epoch: 1, expected: 50, received: 50, lost: 0, burst: 0 }]);
+    // Nothing arrives in the outage: nothing new is known.
+    until(2000);
+    const quiet = r.snapshotIntervals(2000);
+    expect(quiet.epochs).toEqual([]);
+    expect(quiet.stream).toMatchObject({ expected: 0, received: 0 });
+    // Epoch 2's first packet (sent at 2000 ms) says epoch 1 had 100 packets. The receiver's stream
+    // view puts the 50 losses in this interval with epoch 2's packets; per epoch they are epoch 1's.
+    until(3000);
+    const after = r.snapshotIntervals(3000);
+    expect(after.stream).toMatchObject({ expected: 99, received: 49, lost: 50 });
+    expect(after.epochs.map(brief)).toEqual([
+      { epoch: 1, expected: 50, received: 0, lost: 50, burst: 1 },
+      { epoch: 2, expected: 49, received: 49, lost: 0, burst: 0 },
+    ]);
+    until(5000);
+    expect(r.snapshotIntervals(5000).epochs.map(brief)).toEqual([{ epoch: 2, expected: 51, received: 51, lost: 0, burst: 0 }]);
+  });
+
+  it('the lost end waits for stragglers of the old path: they are received, not discarded or lost', () => {
+    // epoch 1 on a slow path (300 ms), epoch 2 on a fast one (10 ms) from packet 50 (1000 ms):
+    // packets 37–49 of epoch 1 arrive after epoch 2's first packet.
+    const plan = [...Array(50).fill(1), ...Array(50).fill(2)];
+    const { r, until } = timed(plan, (i) => (i < 50 ? 300 : 10));
+    until(1020);
+    const first = r.snapshotIntervals(1020).epochs.map(brief);
+    expect(first).toEqual([
+      { epoch: 1, expected: 37, received: 37, lost: 0, burst: 0 },
+      { epoch: 2, expected: 1, received: 1, lost: 0, burst: 0 },
+    ]);
+    until(3000);
+    const rest = r.snapshotIntervals(3000);
+    expect(rest.epochs.map(brief)).toEqual([
+      { epoch: 1, expected: 13, received: 13, lost: 0, burst: 0 },
+      { epoch: 2, expected: 49, received: 49, lost: 0, burst: 0 },
+    ]);
+    expect(rest.epochs.every((e) => e.discardedLate === 0 && e.reordered === 0)).toBe(true);
+  });
+
+  it('an epoch of which nothing arrived is an unseen entry of its own in the interval its successor begins', () => {
+    // epoch 0: 0–19, epoch 1: 20–29 (all lost), epoch 2: 30–49
+    const plan = [...Array(20).fill(0), ...Array(10).fill(1), ...Array(20).fill(2)];
+    const { r, until } = timed(plan, (i) => (i >= 20 && i < 30 ? undefined : 10));
+    until(500);
+    expect(r.snapshotIntervals(500).epochs.map(brief)).toEqual([{ epoch: 0, expected: 20, received: 20, lost: 0, burst: 0 }]);
+    until(2000);
+    expect(r.snapshotIntervals(2000).epochs.map(brief)).toEqual([
+      { epoch: 1, expected: 10, received: 0, lost: 10, burst: 1, unseen: true },
+      { epoch: 2, expected: 20, received: 20, lost: 0, burst: 0 },
+    ]);
+  });
+
+  it('the last epoch\'s lost end is counted from the sender\'s final count', () => {
+    const { s, r, until } = timed(Array(60).fill(0), (i) => (i < 55 ? 10 : undefined));
+    until(2000);
+    expect(r.snapshotIntervals(2000).epochs.map(brief)).toEqual([{ epoch: 0, expected: 55, received: 55, lost: 0, burst: 0 }]);
+    r.onSenderReport(s.ssrc, ntpFromUnixMs(2100), s.packets, 2100, true);
+    expect(r.snapshotIntervals(3000).epochs.map(brief)).toEqual([{ epoch: 0, expected: 5, received: 0, lost: 5, burst: 1 }]);
+    r.flush();
+    expect(r.epochReports().map((e) => [e.epoch, e.figures.expected, e.figures.lost])).toEqual([[0, 60, 5]]);
+  });
+});
