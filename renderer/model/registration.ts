@@ -22,6 +22,15 @@ const PLAIN: Readonly<Record<string, string>> = {
   NET_CONNECT_FAILED: 'Could not connect to the registrar.',
   NET_TLS_FAILED: 'The TLS connection to the registrar failed (certificate or protocol).',
   NOT_IMPLEMENTED: 'This build cannot do that yet.',
+  SIP_AUTH_UNSUPPORTED: 'The registrar asked for an authentication scheme this client does not speak.',
+  MRAS_TIMEOUT: 'The media relay service (MRAS) did not answer: calls can offer no relay.',
+  MRAS_FAILED: 'The media relay service (MRAS) refused to hand out relay credentials.',
+  API_BUSY: 'The engine is busy with another step: wait for it to finish.',
+  API_NOT_REGISTERED: 'Register an account first.',
+  API_NO_SUCH_CALL: 'There is no such call (it may have ended already).',
+  SECRET_STORE_UNAVAILABLE: 'The password cannot be remembered here: this system offers no encrypted store. Register without "remember".',
+  INVALID_ARGUMENT: 'The engine refused the input.',
+  CLOSED: 'The connection to the engine is closed: reload the page.',
 };
 
 /** An error code and message in plain words for the panel. */

@@ -1,4 +1,4 @@
-import { useState } from 'react';
+import { useEffect, useRef, useState } from 'react';
 import type { EngineEvent, MediapathApi } from '../../main/api';
 import { callActive, type CallAction, type CallState } from '../model/call-state';
 import { PHASE_LABELS, phasesOf } from '../model/phases';
@@ -43,7 +43,8 @@ export function CallPanel({
   notify: Notify;
 }) {
   const [autoAnswer, setAutoAnswer] = useState(false);
-  const [answerBusy, setAnswerBusy] = useState(false);
+  const auto = useRef(false);
+  useEffect(() => () => void (auto.current = false), []);
   const active = callActive(call);
   const hangupId = call.callId ?? call.runId;
 
@@ -75,18 +76,35 @@ export function CallPanel({
     }
   };
 
-  const toggleAnswer = async (on: boolean): Promise<void> => {
-    setAnswerBusy(true);
-    setAutoAnswer(on);
-    try {
-      const r = await api.answer({ ...(accountId ? { accountId } : {}), auto: on });
-      if (r.ok) notify(on ? 'Incoming calls are answered automatically.' : 'Automatic answer is off.', 'ok');
-      else {
-        setAutoAnswer(!on);
-        notify(plainError(r.error), 'bad');
+  /**
+   * Answer mode: `answer({ auto: true })` resolves when a call arrives (with its id, so it can be
+   * hung up) or when none came in the engine's wait; it is asked again each time, so every call
+   * that arrives is known here, until the box is cleared.
+   */
+  const waitForCalls = async (): Promise<void> => {
+    while (auto.current) {
+      const r = await api.answer({ ...(accountId ? { accountId } : {}), auto: true });
+      if (!auto.current) return;
+      if (r.ok) {
+        dispatch({ type: 'answered', callId: r.value.callId });
+        notify(`Answered a call: ${r.value.callId}`, 'ok');
+      } else if (r.error.code !== 'SIP_TIMEOUT') {
+        auto.current = false;
+        setAutoAnswer(false);
+        return notify(plainError(r.error), 'bad');
       }
-    } finally {
-      setAnswerBusy(false);
+    }
+  };
+
+  const toggleAnswer = (on: boolean): void => {
+    auto.current = on;
+    setAutoAnswer(on);
+    if (on) {
+      notify('Incoming calls are answered automatically.', 'ok');
+      void waitForCalls();
+    } else {
+      // The contract has no "stop answering": the engine keeps its answer mode until Unregister.
+      notify('No longer following incoming calls here; the engine keeps answering until you unregister.', 'info');
     }
   };
 
@@ -111,7 +129,7 @@ export function CallPanel({
         </button>
       </form>
       <label className="check">
-        <input type="checkbox" name="auto-answer" role="switch" checked={autoAnswer} disabled={answerBusy} onChange={(e) => void toggleAnswer(e.target.checked)} aria-checked={autoAnswer} /> Answer automatically
+        <input type="checkbox" name="auto-answer" role="switch" checked={autoAnswer} onChange={(e) => toggleAnswer(e.target.checked)} aria-checked={autoAnswer} /> Answer automatically
       </label>
       <p className="muted small call-state" data-testid="call-state">
         {call.phase === 'idle' ? 'No call.' : call.phase === 'placing' ? 'Placing the call…' : call.phase === 'hanging-up' ? 'Hanging up…' : `In a call${call.callId ? ` (${call.callId})` : ''}.`}

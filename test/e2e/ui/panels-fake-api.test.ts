@@ -28,6 +28,7 @@ class FakeEngine {
   readonly asked: Array<[string, unknown]> = [];
   private readonly listeners = new Set<(e: EngineEvent) => void>();
   private events: EngineEvent[] = [];
+  answering: ((r: ApiResult<unknown>) => void) | undefined;
 
   onDidEvent(cb: (e: EngineEvent) => void): () => void {
     this.listeners.add(cb);
@@ -76,7 +77,8 @@ class FakeEngine {
         this.emit({ type: 'verdict', at: 3800, verdict: 'fail', summary: 'epoch 1: burst loss 25.00% (limit < 10%)', checks: [{ name: 'epoch 1 burstLossPct', ok: false, detail: 'burst loss 25.00%' }] });
         return ok(null);
       case 'answer':
-        return ok({ callId: 'auto' });
+        // As the engine does: resolves when a call arrives (or its wait ends); none comes here.
+        return new Promise((resolve) => (this.answering = resolve));
       case 'exportRun': {
         const format = (input as { format: string }).format;
         if (format === 'bundle') return ok({ fileName: 'fixture-call-1.bundle.zip', mimeType: 'application/zip', text: ZIP.toString('base64'), encoding: 'base64' });
@@ -119,6 +121,7 @@ beforeAll(async () => {
 }, 120_000);
 
 afterAll(async () => {
+  engine?.answering?.({ ok: false, error: { code: 'CLOSED', message: 'test over' } });
   await browser?.close();
   await handle?.close();
 });

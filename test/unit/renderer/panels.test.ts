@@ -89,15 +89,23 @@ describe('call state', () => {
   const started: EngineEvent = { type: 'run.started', at: 0, runId: 'r1', title: 'call', source: 'call', startedAt: 0 };
   const ended: EngineEvent = { type: 'run.ended', at: 9, runId: 'r1', ok: true };
 
-  it('Call → answer at once → the run starts → it ends', () => {
+  it('Call → answered at once → the call runs in its own run → it ends', () => {
     let s = run([{ type: 'place' }]);
     expect(s.phase).toBe('placing');
-    s = run([{ type: 'placed', callId: 'c1@lab.test' }, { type: 'event', event: started }], s);
-    expect(s).toEqual({ phase: 'in-call', callId: 'c1@lab.test', runId: 'r1' });
+    s = run([{ type: 'event', event: started }, { type: 'placed', callId: 'call-2' }], s);
+    expect(s).toEqual({ phase: 'in-call', callId: 'call-2', runId: 'r1' });
     expect(callActive(s)).toBe(true);
+    // Another run's end is not this call's.
+    expect(run([{ type: 'event', event: { ...ended, runId: 'other' } }], s).phase).toBe('in-call');
     s = run([{ type: 'hangup' }], s);
     expect(s.phase).toBe('hanging-up');
     expect(run([{ type: 'event', event: ended }], s).phase).toBe('idle');
+  });
+
+  it('the first call after Register continues the registration run: its end ends the call', () => {
+    const s = run([{ type: 'place' }, { type: 'placed', callId: 'call-1' }]);
+    expect(s).toEqual({ phase: 'in-call', callId: 'call-1', runId: null });
+    expect(run([{ type: 'event', event: { ...ended, runId: 'register-1' } }], s).phase).toBe('idle');
   });
 
   it('an engine that answers when the call is over leaves nothing to hang up', () => {
@@ -105,15 +113,14 @@ describe('call state', () => {
     expect(s).toMatchObject({ phase: 'idle', callId: 'c1' });
   });
 
-  it('a refused call, a call that ended by itself, an auto-answered call', () => {
+  it('a refused call, a call that ended by itself, an answered call', () => {
     expect(run([{ type: 'place' }, { type: 'failed' }])).toEqual(IDLE);
-    const up = run([{ type: 'place' }, { type: 'placed', callId: 'c1' }, { type: 'event', event: started }, { type: 'hangup' }]);
-    expect(run([{ type: 'hangup-failed', code: 'API_NO_SUCH_CALL' }], up).phase).toBe('idle');
-    expect(run([{ type: 'hangup-failed', code: 'CLOSED' }], up).phase).toBe('in-call');
-    expect(run([{ type: 'event', event: started }])).toEqual({ phase: 'in-call', callId: null, runId: 'r1' });
-    // Another run's end does not end this call; a lab scenario run does not start one.
-    expect(run([{ type: 'event', event: { ...ended, runId: 'other' } }], up).phase).toBe('hanging-up');
-    expect(run([{ type: 'event', event: { ...started, source: 'lab' } }]).phase).toBe('idle');
+    const upCall = run([{ type: 'place' }, { type: 'event', event: started }, { type: 'placed', callId: 'c1' }, { type: 'hangup' }]);
+    expect(run([{ type: 'hangup-failed', code: 'API_NO_SUCH_CALL' }], upCall).phase).toBe('idle');
+    expect(run([{ type: 'hangup-failed', code: 'CLOSED' }], upCall).phase).toBe('in-call');
+    // A registration's run starting is not a call.
+    expect(run([{ type: 'event', event: started }])).toEqual(IDLE);
+    expect(run([{ type: 'answered', callId: 'call-3' }])).toEqual({ phase: 'in-call', callId: 'call-3', runId: null });
   });
 });
 
