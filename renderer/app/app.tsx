@@ -1,6 +1,6 @@
 import { useCallback, useEffect, useReducer, useState } from 'react';
-import type { EngineEvent, EventOf, MediapathApi, RunView, Settings, VersionInfo } from '../../main/api';
-import { defaultTarget, formFor, latestMras, nextAccountStatus, NEW_ACCOUNT, type AccountForm, type AccountInput, type AccountStatus } from '../model/account';
+import type { EventOf, MediapathApi, RunView, Settings, VersionInfo } from '../../main/api';
+import { accountNewsFilter, defaultTarget, formFor, latestMras, nextAccountStatus, NEW_ACCOUNT, type AccountForm, type AccountInput, type AccountStatus } from '../model/account';
 import { callReducer, IDLE } from '../model/call-state';
 import { candidatesOf } from '../model/candidates';
 import { chartsOf } from '../model/charts';
@@ -27,8 +27,6 @@ import { Tabs, type TabDef } from './tabs';
 import { useTimeline } from './use-timeline';
 
 type Theme = Settings['theme'];
-
-const isContext = (e: EngineEvent): boolean => e.type === 'registration' || e.type === 'mras.credentials' || (e.type === 'phase' && (e.name === 'registration' || e.name === 'mras'));
 
 function applyTheme(theme: Theme): string {
   const dark = theme === 'dark' || (theme === 'system' && window.matchMedia?.('(prefers-color-scheme: dark)').matches);
@@ -87,16 +85,14 @@ export function App({ api }: { api: MediapathApi }) {
   useEffect(() => setEffTheme(applyTheme(theme)), [theme]);
 
   // What outlives a run — the registration, the MRAS grant, whether a call is up — is read from
-  // the live stream itself, not from the current run's list (a new run starts a new list). A
-  // call's run opens with copies of the registration and MRAS entries it rests on: those are
-  // context, not news, and do not restart the expiry countdown.
+  // the live stream itself, not from the current run's list (a new run starts a new list).
   useEffect(() => {
-    let context = false;
+    const isNews = accountNewsFilter();
     return api.onDidEvent((e) => {
-      if (e.type === 'run.started') context = true;
-      else if (context && !isContext(e)) context = false;
-      if (!context && e.type === 'registration') onAccount({ kind: 'event', event: e, receivedAt: Date.now() });
-      else if (!context && e.type === 'mras.credentials') setMras((m) => latestMras(m, e));
+      if (isNews(e)) {
+        if (e.type === 'registration') onAccount({ kind: 'event', event: e, receivedAt: Date.now() });
+        else if (e.type === 'mras.credentials') setMras((m) => latestMras(m, e));
+      }
       if (e.type === 'run.started' || e.type === 'run.ended') dispatchCall({ type: 'event', event: e });
     });
   }, [api, onAccount]);

@@ -62,6 +62,22 @@ export const PASSWORD_STORAGE_TEXT: Readonly<Record<PasswordStorage, string>> = 
   none: 'password not kept',
 };
 
+const isContext = (e: EngineEvent): boolean => e.type === 'registration' || e.type === 'mras.credentials' || (e.type === 'phase' && (e.name === 'registration' || e.name === 'mras'));
+
+/**
+ * Tells, event by event, whether a registration or MRAS event is news. A call's run opens with
+ * copies of the registration and MRAS entries it rests on, right after its `run.started`: those
+ * are context, and must not restart the expiry countdown.
+ */
+export function accountNewsFilter(): (e: EngineEvent) => boolean {
+  let context = false;
+  return (e) => {
+    if (e.type === 'run.started') context = true;
+    else if (context && !isContext(e)) context = false;
+    return !context && (e.type === 'registration' || e.type === 'mras.credentials');
+  };
+}
+
 /** The latest MRAS grant seen on the stream (any run): the panel shows its user name and relays. */
 export function latestMras(prev: EventOf<'mras.credentials'> | null, e: EngineEvent): EventOf<'mras.credentials'> | null {
   return e.type === 'mras.credentials' ? e : prev;

@@ -2,7 +2,7 @@ import { createElement } from 'react';
 import { renderToString } from 'react-dom/server';
 import { describe, expect, it } from 'vitest';
 import type { ApiResult, EngineEvent, MediapathApi, RunExport, Settings } from '../../../main/api';
-import { defaultTarget, formFor, NEW_ACCOUNT, nextAccountStatus, registerInputOf, secondsLeft, type AccountStatus } from '../../../renderer/model/account';
+import { accountNewsFilter, defaultTarget, formFor, NEW_ACCOUNT, nextAccountStatus, registerInputOf, secondsLeft, type AccountStatus } from '../../../renderer/model/account';
 import { callActive, callReducer, IDLE, type CallAction, type CallState } from '../../../renderer/model/call-state';
 import { EXPORT_CHOICES, exportBytes } from '../../../renderer/model/export';
 import { headlineOf } from '../../../renderer/model/headline';
@@ -76,6 +76,25 @@ describe('account model', () => {
     const typed = { ...formFor(undefined), aor: 'sip:carol@example.com', registrar: 'sip.example.com:5061', transport: 'tls' as const, username: 'carol', password: 'x' };
     expect(typed.id).toBe(NEW_ACCOUNT);
     expect(registerInputOf(typed)).toMatchObject({ ok: true, value: { account: { id: 'manual', transport: 'tls' }, password: 'x' } });
+  });
+
+  it("a call run's opening copies of the registration and MRAS grant are not news", () => {
+    const isNews = accountNewsFilter();
+    const reg: EngineEvent = { type: 'registration', at: 1, state: 'registered', registrar: 'r:5060', expires: 600 };
+    const mras = FULL_CALL.find((e) => e.type === 'mras.credentials')!;
+    const seq: EngineEvent[] = [
+      { type: 'run.started', at: 0, runId: 'register-1', title: 't', source: 'call', startedAt: 0 },
+      { type: 'sip.sent', at: 1, text: 'REGISTER sip:lab.test SIP/2.0', peer: 'r:5060', transport: 'udp' },
+      reg,
+      mras,
+      { type: 'run.started', at: 9, runId: 'call-run-2', title: 't', source: 'call', startedAt: 0 },
+      { type: 'phase', at: 9, name: 'registration', state: 'done' },
+      reg,
+      mras,
+      { type: 'phase', at: 9, name: 'gathering', state: 'running' },
+      reg,
+    ];
+    expect(seq.map(isNews)).toEqual([false, false, true, true, false, false, false, false, false, true]);
   });
 
   it('offers the lab far end for a lab account only', () => {
