@@ -9,6 +9,7 @@ import {
   type EngineEvent,
   type MediapathApi,
   type RunView,
+  type Settings,
   type Unsubscribe,
   type VersionInfo,
 } from '../api';
@@ -16,9 +17,13 @@ import { toErrorInfo, type ErrorInfo } from '../common/errors';
 import { createLogger, type Logger } from '../common/logger';
 import { err, ok } from '../common/result';
 import { EXPECTED_PATH, ICE_SCENARIOS } from '../lab/ice-scenarios';
+import type { EmbeddedLab } from './embedded-lab';
+import { EngineSession, profileOf, type EngineSessionOptions } from './engine-session';
 import { isLabTarget, runLabCall, type LabCallRunner } from './lab-call';
 import { runLabIce, type IceScenarioRunner } from './lab-run';
-import { parseRun, serializeRun } from './run-file';
+import { exportRun } from './run-export';
+import { parseRun } from './run-file';
+import { MemorySecretStore, type SecretStore } from './secret-store';
 import type { SettingsStore } from './settings-store';
 
 export interface ApiServerOptions {
@@ -33,13 +38,13 @@ export interface ApiServerOptions {
   readonly logger?: Logger;
   /** Events kept for the current run; a run longer than this keeps its first events only. */
   readonly maxEvents?: number;
+  /** Where remembered passwords live (default: this process's memory only). */
+  readonly secrets?: SecretStore;
+  /** The embedded lab (`mediapath serve --lab`): its alice account in the settings, bob to call. */
+  readonly lab?: EmbeddedLab;
+  /** The session's sockets, clock, randomness and bounds (tests). */
+  readonly engine?: Pick<EngineSessionOptions, 'net' | 'clock' | 'random' | 'maxCallMs' | 'answerWaitMs' | 'hangupWaitMs'>;
 }
-
-const notImplemented = (what: string): ErrorInfo => ({
-  code: 'NOT_IMPLEMENTED',
-  message: `${what} is not available yet: the SIP user agent and the call session are still being built; run a lab scenario meanwhile`,
-  layer: 'api',
-});
 
 /**
  * The engine side of MediapathApi, implemented once and used by both faces: the Electron IPC
@@ -57,10 +62,21 @@ export class ApiServer implements MediapathApi {
   private readonly log: Logger;
   private readonly maxEvents: number;
   private readonly handlers: ApiHandlers;
+  private readonly engine: EngineSession;
 
   constructor(private readonly opts: ApiServerOptions) {
     this.log = opts.logger ?? createLogger('serve/api-server');
     this.maxEvents = opts.maxEvents ?? 200_000;
+    this.engine = new EngineSession({
+      host: { begin: (runId, name) => this.beginRun(runId, name), publish: (e) => this.publish(e), currentRunId: () => this.runId },
+      secrets: opts.secrets ?? new MemorySecretStore(),
+      settings: () => this.settings(),
+      ...(opts.lab ? { lab: opts.lab } : {}),
+      toolVersion: opts.version,
+      logger: this.log,
+      ...opts.engine,
+    });
+    const inCall = (what: string): ErrorInfo => ({ code: 'API_BUSY', message: `a call is up: hang up before ${what}`, layer: 'api' });
     this.handlers = {
       version: async () => ok({ name: 'mediapath', version: opts.version, host: opts.host }),
       scenarios: async () =>
@@ -69,6 +85,7 @@ export class ApiServer implements MediapathApi {
           strategies: ['lync', 'rfc8445'],
         }),
       runScenario: async (input) => {
+        if (this.engine.inCall) return err(inCall('running a lab scenario'));
         if (this.busy) return err({ code: 'API_BUSY', message: 'a run is in progress: wait for its verdict', layer: 'api' });
         this.busy = true;
         const runId = `lab-${input.scenario}-${input.strategy}-${input.seed}-${++this.runCounter}`;
@@ -83,12 +100,21 @@ export class ApiServer implements MediapathApi {
           this.busy = false;
         }
       },
-      register: async () => err(notImplemented('Registration')),
-      unregister: async () => err(notImplemented('Unregistration')),
-      call: async (input) => {
-        // Calls to the embedded lab run end to end; a SIP account of the user's own is still to come.
-        if (!isLabTarget(input.target)) return err(notImplemented('Placing a call outside the embedded lab (sip:bob@lab.test)'));
+      register: async (input) => {
         if (this.busy) return err({ code: 'API_BUSY', message: 'a run is in progress: wait for its verdict', layer: 'api' });
+        return this.engine.register(input);
+      },
+      unregister: async () => this.engine.unregister(),
+      call: async (input) => {
+        if (this.busy) return err({ code: 'API_BUSY', message: 'a run is in progress: wait for its verdict', layer: 'api' });
+        if (this.engine.registered) return this.engine.call(input);
+        if (!isLabTarget(input.target)) return err({ code: 'API_NOT_REGISTERED', message: `Calling ${input.target}: register an account first`, layer: 'api' });
+        if (opts.lab) {
+          // The embedded lab's own account needs no typing: calling bob registers alice first.
+          const r = await this.engine.register({ account: opts.lab.account });
+          return r.ok ? this.engine.call(input) : r;
+        }
+        // No embedded lab in this process: the whole demo call, one shot (lab-call.ts).
         this.busy = true;
         const runId = `lab-call-${++this.runCounter}`;
         this.beginRun(runId, `lab call to ${input.target}`);
@@ -99,9 +125,10 @@ export class ApiServer implements MediapathApi {
           this.busy = false;
         }
       },
-      answer: async () => err(notImplemented('Answering calls')),
-      hangup: async () => err(notImplemented('Hanging up')),
+      answer: async (input) => this.engine.answer(input),
+      hangup: async (input) => this.engine.hangup(input),
       openRun: async (input) => {
+        if (this.engine.inCall) return err(inCall('opening a run'));
         if (this.busy) return err({ code: 'API_BUSY', message: 'a run is in progress: open the file after its verdict', layer: 'api' });
         let text: string;
         let name: string;
@@ -127,17 +154,40 @@ export class ApiServer implements MediapathApi {
       },
       exportRun: async (input) => {
         if (!this.events.length) return err({ code: 'INVALID_ARGUMENT', message: 'nothing to export: run a scenario or open a run first', layer: 'api' });
-        const format = input?.format ?? 'jsonl';
-        if (format !== 'jsonl') return err(notImplemented(`Export as ${format}`));
-        return ok({ fileName: `${this.runId ?? 'run'}.timeline.jsonl`, mimeType: 'application/x-ndjson', text: serializeRun(this.events), encoding: 'utf8' });
+        const timeline = this.engine.currentTimeline();
+        return ok(
+          exportRun(input?.format ?? 'jsonl', {
+            runId: this.runId,
+            name: this.runName,
+            events: this.events,
+            ...(timeline ? { timeline } : {}),
+            profile: profileOf(await this.settings()),
+            ...(opts.wallNow ? { now: new Date(opts.wallNow()) } : {}),
+          }),
+        );
       },
       currentRun: async () => ok(this.view()),
-      getSettings: async () => ok(await opts.settings.load()),
+      getSettings: async () => ok(await this.settings()),
       saveSettings: async (input) => {
-        await opts.settings.save(input);
-        return ok(await opts.settings.load());
+        // The lab's account is the lab's, not the user's: it is offered, never written.
+        const lab = opts.lab?.account.id;
+        await opts.settings.save(lab ? { ...input, accounts: input.accounts.filter((a) => a.id !== lab) } : input);
+        return ok(await this.settings());
       },
     };
+  }
+
+  /** The stored settings, with the embedded lab's alice first among the accounts when a lab runs. */
+  private async settings(): Promise<Settings> {
+    const s = await this.opts.settings.load();
+    const lab = this.opts.lab?.account;
+    if (!lab) return s;
+    return { ...s, accounts: [lab, ...s.accounts.filter((a) => a.id !== lab.id)] };
+  }
+
+  /** Hangs up, un-REGISTERs: the session leaves nothing behind (the lab is its owner's to stop). */
+  async close(): Promise<void> {
+    await this.engine.close();
   }
 
   /** The one door for untrusted callers: method name and input checked, nothing thrown. */

@@ -98,14 +98,25 @@ describe('ApiServer', () => {
     expect(!noAt.ok && noAt.error.message).toMatch(/line 1: .*finite number `at`/);
   });
 
-  it('call (outside the embedded lab), answer, register say NOT_IMPLEMENTED in words', async () => {
+  it('without a registration: calls outside the lab, answer, hangup, unregister are coded refusals; a registrar that refuses ends the run with the error', async () => {
     const api = server();
     const c = await api.call({ target: 'sip:bob@example.com' });
-    expect(!c.ok && c.error.code).toBe('NOT_IMPLEMENTED');
-    expect(!c.ok && c.error.message).toMatch(/not available yet/);
-    const r = await api.register({ account: { id: 'a', aor: 'sip:alice@lab.test', registrar: '127.0.0.1', transport: 'udp', username: 'alice' }, password: 'pw' });
-    expect(!r.ok && r.error.code).toBe('NOT_IMPLEMENTED');
-    expect(JSON.stringify(r)).not.toContain('pw"');
+    expect(!c.ok && c.error.code).toBe('API_NOT_REGISTERED');
+    expect(!c.ok && c.error.message).toMatch(/register an account first/);
+    expect(await api.answer({})).toMatchObject({ ok: false, error: { code: 'API_NOT_REGISTERED' } });
+    expect(await api.hangup({ callId: 'call-1' })).toMatchObject({ ok: false, error: { code: 'API_NO_SUCH_CALL' } });
+    expect(await api.unregister()).toMatchObject({ ok: false, error: { code: 'API_NOT_REGISTERED' } });
+    const seen: EngineEvent[] = [];
+    const off = api.onDidEvent((e) => seen.push(e));
+    // Port 1 on loopback over TCP: refused at once.
+    const r = await api.register({ account: { id: 'a', aor: 'sip:alice@lab.test', registrar: '127.0.0.1:1', transport: 'tcp', username: 'alice' }, password: 'pw-not-shown' });
+    off();
+    expect(!r.ok && r.error.code).toMatch(/^NET_/);
+    expect(seen[0]?.type).toBe('run.started');
+    expect(seen.at(-1)).toMatchObject({ type: 'run.ended', ok: false, error: { code: !r.ok ? r.error.code : '' } });
+    expect(seen.some((e) => e.type === 'phase' && e.name === 'registration' && e.state === 'failed')).toBe(true);
+    expect(JSON.stringify([r, seen])).not.toContain('pw-not-shown');
+    await api.close();
   });
 
   it('one run at a time', async () => {
