@@ -59,7 +59,7 @@ export function secondsLeft(expiresAt: number, now: number): number {
 export const PASSWORD_STORAGE_TEXT: Readonly<Record<PasswordStorage, string>> = {
   keychain: 'password kept in the OS keychain',
   memory: 'password kept in memory only for this session',
-  none: 'password not kept',
+  none: 'not remembered',
 };
 
 const isContext = (e: EngineEvent): boolean => e.type === 'registration' || e.type === 'mras.credentials' || (e.type === 'phase' && (e.name === 'registration' || e.name === 'mras'));

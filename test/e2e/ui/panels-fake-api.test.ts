@@ -147,7 +147,7 @@ describe('account, call and file panels against a fake engine', () => {
     expect(await page.getByTestId('account-expiry').textContent()).toMatch(/^in \d+ min \d+ s$/);
     expect(await page.getByTestId('account-mras-username').textContent()).toBe('1767254400:alice');
     expect(await page.getByTestId('account-relay').textContent()).toMatch(/^edge\.lab\.test udp 3478 tcp 443/);
-    expect(await page.getByTestId('account-password-storage').textContent()).toBe('password not kept');
+    expect(await page.getByTestId('account-password-storage').textContent()).toBe('not remembered');
     expect(await account().getByRole('button', { name: 'Unregister' }).isDisabled()).toBe(false);
     await shot('15-account-registered');
   });
