@@ -74,7 +74,12 @@ function findHeaderEnd(bytes: Uint8Array): number {
 }
 
 /** Line-by-line read that skips lines it cannot understand instead of stopping. */
-function lenientScan(
+/**
+ * The header lines of a section whose strict scan failed, skipping lines that are no header (no
+ * colon), so what is still readable can be used: the 400's headers here, the Content-Length that
+ * frames the message on a stream (deframer.ts). Offsets are not kept.
+ */
+export function lenientScan(
   bytes: Uint8Array,
   end: number,
   limits: SipLimits,

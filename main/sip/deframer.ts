@@ -1,5 +1,6 @@
 import { concat } from '../net/framing';
-import { scanHeaderSection } from './header-section';
+import { lenientScan } from './bad-request';
+import { parseStartLine, type RawHeader, scanHeaderSection } from './header-section';
 import { SIP_LIMITS, type SipLimits } from './limits';
 import { type SipParseError, sipParseError } from './message';
 import { contentLength } from './parse';
@@ -21,6 +22,12 @@ export type DeframedItem =
  * Cuts a SIP byte stream (TCP, TLS) into whole messages, whatever the chunking. On a stream,
  * Content-Length is the only frame boundary, so a message without it is an error (RFC 3261
  * §18.3). Error offsets count bytes from the start of the stream. Sans-IO: bytes in, items out.
+ *
+ * A request with a broken header line is still framed when its start line parses and a
+ * Content-Length can be read from its other lines: the empty line and that length bound it, so it
+ * is handed on whole as a `message` (whose parse fails, and the transport answers 400 as RFC 3261
+ * §8.2 / §21.4.1 asks) and the stream goes on. A response, or a request without a readable
+ * Content-Length, still loses the stream: nobody could answer it, or its end is unknown.
  */
 export class SipStreamDeframer {
   // 'headers': waiting for the empty line; 'body': waiting for `need` bytes; 'failed': terminal.
@@ -61,11 +68,18 @@ export class SipStreamDeframer {
           break;
         }
         const section = scanHeaderSection(this.buf, this.limits, end);
-        if (!section.ok) {
-          this.fail(out, section.error.offset, section.error.reason);
-          break;
+        let headers: readonly RawHeader[];
+        if (section.ok) {
+          headers = section.value.headers;
+        } else {
+          const salvaged = this.salvageRequest(end);
+          if (!salvaged) {
+            this.fail(out, section.error.offset, section.error.reason);
+            break;
+          }
+          headers = salvaged;
         }
-        const length = contentLength(section.value.headers);
+        const length = contentLength(headers);
         if (!length.ok) {
           this.fail(out, length.error.offset, length.error.reason);
           break;
@@ -111,6 +125,14 @@ export class SipStreamDeframer {
     if (b.length === 3 && b[2] === 0x0d) return 'wait';
     this.consume(2);
     return 'pong';
+  }
+
+  /** The readable header lines of a request whose section did not scan, or undefined (not a request). */
+  private salvageRequest(end: number): readonly RawHeader[] | undefined {
+    const scanned = lenientScan(this.buf, end, this.limits);
+    if (!scanned) return undefined;
+    const start = parseStartLine(scanned.startLine, 0);
+    return start.ok && start.value.kind === 'request' ? scanned.headers : undefined;
   }
 
   /** Offset just past the empty line ending the headers, or -1. */

@@ -64,11 +64,38 @@ describe('SipStreamDeframer', () => {
     expect(d.push(enc(options))).toEqual([]);
   });
 
-  it('fails on a bad header line with the stream offset of that line', () => {
+  it('fails on a bad header line of a response, with the stream offset of that line', () => {
     const d = new SipStreamDeframer();
-    const bad = 'OPTIONS sip:a@b SIP/2.0\r\nno colon here\r\nContent-Length: 0\r\n\r\n';
+    const bad = 'SIP/2.0 200 OK\r\nno colon here\r\nContent-Length: 0\r\n\r\n';
     const out = d.push(enc(options + bad));
-    expect(out[1]).toMatchObject({ kind: 'error', error: { offset: enc(options).length + 25 } });
+    expect(out[1]).toMatchObject({ kind: 'error', error: { offset: enc(options).length + 16 } });
+    expect(d.failed).toBe(true);
+  });
+
+  it('frames a request with a bad header line by its Content-Length, so it can be answered 400, and goes on', () => {
+    for (const step of [0, 1, 7]) {
+      const d = new SipStreamDeframer();
+      const bad = 'MESSAGE sip:a@b SIP/2.0\r\nVia: SIP/2.0/TCP h;branch=z9hG4bK1\r\nno colon here\r\n\u0001\u0002:\r\nContent-Length: 5\r\n\r\nhello';
+      const stream = enc(bad + options);
+      const out: DeframedItem[] = [];
+      if (step === 0) out.push(...d.push(stream));
+      else for (let i = 0; i < stream.length; i += step) out.push(...d.push(stream.slice(i, i + step)));
+      expect(out.map((i) => i.kind)).toEqual(['message', 'message']);
+      expect(messages(out)).toEqual([bad, options]);
+      // The first is still malformed for the parser (the transaction user answers it 400); the second is whole.
+      expect(parseSipMessage(messages(out)[0]!).ok).toBe(false);
+      expect(parseSipMessage(messages(out)[1]!).ok).toBe(true);
+      expect(d.failed).toBe(false);
+    }
+  });
+
+  it('still fails on a bad request whose end cannot be known: no readable Content-Length, or a bad start line', () => {
+    for (const bad of ['OPTIONS sip:a@b SIP/2.0\r\nno colon here\r\n\r\n', 'OPTIONS sip:a@b SIP/2.0\r\nno colon\r\nContent-Length: x\r\n\r\n', 'NOT A START LINE\r\nno colon\r\nContent-Length: 0\r\n\r\n']) {
+      const d = new SipStreamDeframer();
+      const out = d.push(enc(bad + options));
+      expect(out.map((i) => i.kind), bad).toEqual(['error']);
+      expect(d.failed).toBe(true);
+    }
   });
 
   it('fails when headers never end or a message would exceed the size limit', () => {

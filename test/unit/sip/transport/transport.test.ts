@@ -192,4 +192,29 @@ describe('TCP transport', () => {
     await srv.close();
     await closeWorld(clock, net);
   });
+
+  it('answers a request with a garbage header line 400 on the same connection and keeps serving it', async () => {
+    const { clock, net, server, client } = natWorld();
+    const srv = (await openSipTransport({ net: server, clock, kind: 'tcp', local: { ip: '0.0.0.0', port: 5060 } })) as StreamSipTransport;
+    answerer(srv);
+    const s = await settle(clock, client.connectTcp({ ip: '203.0.113.10', port: 5060 }));
+    let closed = false;
+    s.onClose(() => (closed = true));
+    const back: string[] = [];
+    s.onData((b) => back.push(new TextDecoder().decode(b)));
+    const head = 'OPTIONS sip:lab.test SIP/2.0\r\nVia: SIP/2.0/TCP 192.168.1.10:5070;branch=z9hG4bK-g\r\nFrom: <sip:a@lab.test>;tag=1\r\nTo: <sip:lab.test>\r\nCall-ID: g\r\nCSeq: 1 OPTIONS\r\n';
+    s.write(new TextEncoder().encode(`${head}this line is garbage\r\nContent-Length: 0\r\n\r\n`));
+    await run(clock, 100);
+    s.write(new TextEncoder().encode(`${head.replace('z9hG4bK-g', 'z9hG4bK-h').replace('CSeq: 1', 'CSeq: 2')}Content-Length: 0\r\n\r\n`));
+    await run(clock, 100);
+    const text = back.join('');
+    expect(text).toMatch(/^SIP\/2\.0 400 Bad Request\r\n/);
+    expect(text).toContain('CSeq: 1 OPTIONS');
+    expect(text).toMatch(/SIP\/2\.0 200 OK\r\n[^]*CSeq: 2 OPTIONS/);
+    expect(closed).toBe(false);
+    expect(srv.connectionCount).toBe(1);
+    await s.close();
+    await srv.close();
+    await closeWorld(clock, net);
+  });
 });
