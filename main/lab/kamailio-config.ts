@@ -8,7 +8,8 @@ import * as path from 'node:path';
  * - Users live in an htable filled at module init; digest is checked with `pv_www_authenticate`
  *   (REGISTER, 401) and `pv_proxy_authenticate` (INVITE outside a dialog, 407) against
  *   `$sht(users=>$au)`, qop=auth, and the authenticated user must be the one in To (REGISTER) or
- *   From (INVITE).
+ *   From (INVITE). An expired nonce is challenged with stale=true: Kamailio's challenge functions
+ *   add it only when asked (flag 16), so the script asks on return code -4.
  * - usrloc in memory (`db_mode` 0); `fix_nated_register` stores the source of the REGISTER, so
  *   `lookup("location")` sends back over the flow the binding came from (a TCP UA without a
  *   listener, a UA behind NAT), and `add_contact_alias`/`handle_ruri_alias` do the same for
@@ -37,6 +38,8 @@ export interface KamailioConfigInput {
   readonly digest?: 'MD5' | 'SHA-256';
   /** Challenge INVITEs outside a dialog with 407 (default true). */
   readonly authenticateInvite: boolean;
+  /** auth `nonce_expire` in seconds (Kamailio's default 300): short, a client sees stale nonces. */
+  readonly nonceExpireSec?: number;
   /** Registrar `min_expires` / `max_expires` (seconds). */
   readonly minExpires: number;
   readonly maxExpires: number;
@@ -108,7 +111,7 @@ modparam("registrar", "received_avp", "$avp(RECEIVED)")
 modparam("nathelper", "received_avp", "$avp(RECEIVED)")
 modparam("auth", "qop", "auth")
 modparam("auth", "nonce_count", 1)
-${c.digest === 'SHA-256' ? 'modparam("auth", "algorithm", "SHA-256")\n' : ''}modparam("htable", "htable", "users=>size=6;")
+${c.nonceExpireSec !== undefined ? `modparam("auth", "nonce_expire", ${c.nonceExpireSec})\n` : ''}${c.digest === 'SHA-256' ? 'modparam("auth", "algorithm", "SHA-256")\n' : ''}modparam("htable", "htable", "users=>size=6;")
 modparam("rr", "enable_full_lr", 1)
 modparam("tm", "fr_inv_timer", 60000)
 
@@ -172,8 +175,10 @@ route[AUTH_INVITE] {
         exit;
     }
     route(PASSWORD);
-    if (!pv_proxy_authenticate("$fd", "$var(pw)", "0")) {
-        proxy_challenge("$fd", "1");
+    $var(rc) = pv_proxy_authenticate("$fd", "$var(pw)", "0");
+    if ($var(rc) < 0) {
+        if ($var(rc) == -4) proxy_challenge("$fd", "17");
+        else proxy_challenge("$fd", "1");
         exit;
     }
     if ($au != $fU) {
@@ -189,8 +194,11 @@ route[REGISTRAR] {
         exit;
     }
     route(PASSWORD);
-    if (!pv_www_authenticate("$td", "$var(pw)", "0")) {
-        www_challenge("$td", "1");
+    $var(rc) = pv_www_authenticate("$td", "$var(pw)", "0");
+    if ($var(rc) < 0) {
+        # -4: the nonce expired; stale=true tells the client its password was right (RFC 2617 §3.2.1).
+        if ($var(rc) == -4) www_challenge("$td", "17");
+        else www_challenge("$td", "1");
         exit;
     }
     if ($au != $tU) {

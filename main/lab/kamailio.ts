@@ -46,6 +46,8 @@ export interface KamailioOptions {
   readonly digest?: 'MD5' | 'SHA-256';
   /** 407 on INVITEs outside a dialog (default true). */
   readonly authenticateInvite?: boolean;
+  /** Nonce lifetime in seconds (Kamailio's default 300); a short one makes clients meet stale nonces (401 stale=true). */
+  readonly nonceExpireSec?: number;
   /** Registrar limits in seconds (default 1 and 3600, so a test may ask for a short binding). */
   readonly minExpires?: number;
   readonly maxExpires?: number;
@@ -131,6 +133,7 @@ export async function startKamailio(opts: KamailioOptions): Promise<KamailioInst
       users: opts.users,
       ...(opts.digest ? { digest: opts.digest } : {}),
       authenticateInvite: opts.authenticateInvite ?? true,
+      ...(opts.nonceExpireSec !== undefined ? { nonceExpireSec: opts.nonceExpireSec } : {}),
       minExpires: opts.minExpires ?? 1,
       maxExpires: opts.maxExpires ?? 3600,
       refuseMultipartTo: opts.refuseMultipartTo ?? [],
@@ -464,6 +467,7 @@ function validate(opts: KamailioOptions): void {
   for (const u of opts.refuseMultipartTo ?? []) if (!KAMAILIO_USER_NAME.test(u)) bad(`refuseMultipartTo user ${JSON.stringify(u)} is not a plain user name`);
   const domain = opts.domain ?? DEFAULT_DOMAIN;
   if (!/^[A-Za-z0-9.-]{1,253}$/.test(domain)) bad(`domain ${JSON.stringify(domain)} is not a host name`);
+  if (opts.nonceExpireSec !== undefined && !(Number.isInteger(opts.nonceExpireSec) && opts.nonceExpireSec >= 1)) bad(`nonce lifetime ${opts.nonceExpireSec} s is invalid`);
   const min = opts.minExpires ?? 1;
   const max = opts.maxExpires ?? 3600;
   if (!(Number.isInteger(min) && Number.isInteger(max) && min >= 1 && min <= max)) bad(`expires limits ${min}..${max} are invalid`);

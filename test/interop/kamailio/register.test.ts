@@ -145,6 +145,36 @@ describe('SipUserAgent against Kamailio with SHA-256 digest', () => {
   });
 });
 
+describe('SipUserAgent against Kamailio with nonces that expire', () => {
+  it('udp: a refresh meets 401 stale=true, re-signs with the new nonce, and the binding stays', async () => {
+    const short = await startLabKamailio({ nonceExpireSec: 1 });
+    const net = new NodeNet();
+    const clock = new RealClock();
+    const events: UaEvent[] = [];
+    const alice = new SipUserAgent({ net, clock, random: new CryptoRandom(), transport: 'udp', registrar: { address: short.udp.ip, port: short.udp.port }, aor: `sip:alice@${DOMAIN}`, password: USERS.alice, onEvent: (e) => events.push(e) });
+    try {
+      await withKamailioLog(short, async () => {
+        await alice.register(3);
+        // The refresh at 80 % of 3 s carries a nonce Kamailio already considers expired (1 s).
+        await waitFor(() => events.some((e) => e.type === 'registration' && e.from === 'refreshing' && e.to === 'registered'), 8000);
+        const got = events.filter((e) => e.type === 'sip.received').map((e) => String((e as { text?: string }).text));
+        const stale = got.filter((t) => /^SIP\/2\.0 401 /.test(t) && /stale=true/i.test(t));
+        expect(stale.length, got.map((t) => t.split('\r\n')[0]).join(' | ')).toBeGreaterThanOrEqual(1);
+        expect(events.some((e) => e.type === 'registration' && e.to === 'failed')).toBe(false);
+        expect(alice.registrationState).toBe('registered');
+        expect(await short.bindings('alice')).toHaveLength(1);
+      });
+    } finally {
+      await alice.close();
+      const errors = kamailioErrors(short);
+      await short.stop();
+      expect(errors).toEqual([]);
+    }
+    expect(net.openResources()).toBe(0);
+    expect(clock.pendingTimers()).toBe(0);
+  });
+});
+
 async function waitFor(cond: () => boolean, limitMs: number): Promise<void> {
   const deadline = Date.now() + limitMs;
   while (!cond()) {

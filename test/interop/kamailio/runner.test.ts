@@ -35,7 +35,7 @@ function kamailioCheck(cfg: string): Promise<{ code: number; out: string }> {
 }
 
 describe('the Kamailio runner', () => {
-  it('writes a config `kamailio -c` accepts (SHA-256 digest, the 415 route, verbose) and masks the passwords', async () => {
+  it('writes a config `kamailio -c` accepts (SHA-256 digest, short nonces, the 415 route, verbose) and masks the passwords', async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mediapath-kamailio-cfg-'));
     try {
       const text = kamailioConfig({
@@ -47,6 +47,7 @@ describe('the Kamailio runner', () => {
           { name: 'bob', password: 'bob-pw' },
         ],
         digest: 'SHA-256',
+        nonceExpireSec: 30,
         authenticateInvite: true,
         minExpires: 1,
         maxExpires: 3600,
