@@ -197,8 +197,16 @@ export async function gatherCandidates(o: GatherOptions): Promise<GatherResult> 
       }),
   );
 
+  // With interfaces chosen explicitly, the relay allocations leave from the best of them too:
+  // otherwise the OS picks the source, and the relay's traffic (and the relay candidate's
+  // related address) could use an interface the user left out. Without a choice, the OS routing
+  // table is the better judge of which interface reaches the relay.
+  const relaySource = (relay: RelayServerConfig): string | undefined =>
+    o.interfaces?.include?.length ? ranked.find((a) => familyOf(a.ip) === familyOf(relay.address.ip))?.ip : undefined;
+
   const relayJobs = (o.relays ?? []).flatMap((relay, relayIndex) =>
     o.components.map(async (component) => {
+      const localIp = relaySource(relay);
       for (const protocol of relay.transports) {
         const started = o.clock.now();
         const label = `turn ${formatAddress(relay.address)}`;
@@ -211,6 +219,7 @@ export async function gatherCandidates(o: GatherOptions): Promise<GatherResult> 
             ...(o.retransmit ? { retransmit: o.retransmit } : {}),
             ...(o.connectTimeoutMs !== undefined ? { connectTimeoutMs: o.connectTimeoutMs } : {}),
             ...(o.random ? { random: o.random } : {}),
+            ...(localIp ? { localIp } : {}),
           });
           const base = new BaseSocket(alloc, o.clock, baseOpts);
           add(

@@ -82,4 +82,32 @@ describe('gathering against coturn', () => {
       await silent.close();
     }
   });
+  it('with interfaces chosen, the relay allocations leave from the chosen address (UDP and TCP)', async () => {
+    // Two addresses on lo, as a multi-homed host has two NICs; the user keeps only the second.
+    // The sockets are real; only the interface list is widened (loopback answers on all 127/8).
+    const twoNics: NodeNet = Object.assign(Object.create(net) as NodeNet, {
+      interfaces: () => [
+        { name: 'lo', address: '127.0.0.1', family: 4 as const, internal: true, cidr: '127.0.0.1/8' },
+        { name: 'lo:1', address: '127.0.0.2', family: 4 as const, internal: true, cidr: '127.0.0.2/8' },
+      ],
+    });
+    const r = await gatherCandidates({
+      net: twoNics,
+      clock,
+      profile: lyncIce2Profile,
+      foundations: new FoundationRegistry(),
+      components: [1],
+      interfaces: { allowLoopback: true, include: ['127.0.0.2/32'], families: [4] },
+      relays: [{ address: coturn.udp, transports: ['udp', 'tcp'], credentials: longTermCredentials('alice', 'alicepw') }],
+    });
+    try {
+      expect(r.candidates.filter((c) => c.type === 'host').map((c) => c.address.ip)).toEqual(['127.0.0.2']);
+      const relays = r.candidates.filter((c) => c.type === 'relay');
+      expect(relays).toHaveLength(2);
+      // The related address of a relay candidate is the server's view of our source (RFC 8656 §7.3 XOR-MAPPED-ADDRESS).
+      expect(relays.map((c) => c.related?.ip)).toEqual(['127.0.0.2', '127.0.0.2']);
+    } finally {
+      await Promise.all([...r.bases.values()].map((b) => b.close()));
+    }
+  });
 });
