@@ -20,6 +20,10 @@ interface SecretsFile {
   readonly secrets: Record<string, string>;
 }
 
+export function unavailable(): MediapathError {
+  return new MediapathError('SECRET_STORE_UNAVAILABLE', 'the OS keychain offers no encryption here (on Linux: no keyring running), so the password cannot be remembered; type it at each registration', { layer: 'api' });
+}
+
 const EMPTY: SecretsFile = { version: 1, secrets: {} };
 
 /**
@@ -39,6 +43,10 @@ export class SafeStorageSecretStore implements SecretStore {
     this.file = path.join(dir, 'secrets.json');
   }
 
+  available(): boolean {
+    return this.safe.isEncryptionAvailable();
+  }
+
   async get(accountId: string): Promise<string | undefined> {
     const b64 = (await this.read()).secrets[accountId];
     if (b64 === undefined || !this.safe.isEncryptionAvailable()) return undefined;
@@ -51,9 +59,7 @@ export class SafeStorageSecretStore implements SecretStore {
   }
 
   async set(accountId: string, secret: string): Promise<void> {
-    if (!this.safe.isEncryptionAvailable()) {
-      throw new MediapathError('SECRET_STORE_UNAVAILABLE', 'the OS keychain offers no encryption here (on Linux: no keyring running), so the password was not remembered; type it at each registration', { layer: 'api' });
-    }
+    if (!this.safe.isEncryptionAvailable()) throw unavailable();
     const cipher = this.safe.encryptString(secret).toString('base64');
     const cur = await this.read();
     await this.write({ version: 1, secrets: { ...cur.secrets, [accountId]: cipher } });

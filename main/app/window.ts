@@ -1,9 +1,10 @@
-import { app, BrowserWindow, ipcMain, session, type IpcMainInvokeEvent } from 'electron';
+import { app, BrowserWindow, ipcMain, safeStorage, session, type IpcMainInvokeEvent } from 'electron';
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { ApiServer } from '../serve/api-server';
 import { FileSettingsStore } from '../serve/settings-store';
 import { forwardEvents, registerIpc } from './ipc';
+import { SafeStorageSecretStore } from './secret-store';
 
 // Injected by Forge's Vite plugin at build time.
 declare const MAIN_WINDOW_VITE_DEV_SERVER_URL: string | undefined;
@@ -71,7 +72,17 @@ export function startApp(): void {
         callback({ responseHeaders: { ...details.responseHeaders, 'Content-Security-Policy': [CSP] } });
       });
     }
-    const api = new ApiServer({ version: appVersion(), host: 'electron', settings: new FileSettingsStore(app.getPath('userData')) });
+    // Settings and secrets in the app's userData folder; passwords only as safeStorage ciphertext.
+    const userData = app.getPath('userData');
+    const api = new ApiServer({ version: appVersion(), host: 'electron', settings: new FileSettingsStore(userData), secrets: new SafeStorageSecretStore(userData, safeStorage) });
+    // Un-REGISTER and hang up before the process goes.
+    let closed = false;
+    app.on('will-quit', (e) => {
+      if (closed) return;
+      e.preventDefault();
+      closed = true;
+      void api.close().finally(() => app.quit());
+    });
     const trusted = (e: IpcMainInvokeEvent): boolean => isOurPage(e.senderFrame?.url ?? '');
     registerIpc(ipcMain, api, trusted);
     createWindow(api);

@@ -156,16 +156,10 @@ export class EngineSession {
     if (password === undefined) {
       return err({ code: 'INVALID_ARGUMENT', message: `no password given for ${account.aor}, and none remembered for account "${account.id}"`, layer: 'api' });
     }
-    let passwordStored: RegistrationInfo['passwordStored'] = 'none';
-    if (input.remember && input.password !== undefined) {
-      try {
-        await this.opts.secrets.set(account.id, input.password);
-        passwordStored = this.opts.secrets.kind;
-      } catch (e) {
-        return err(toErrorInfo(e));
-      }
-    } else if (input.password === undefined && (await this.opts.secrets.get(account.id)) !== undefined) {
-      passwordStored = this.opts.secrets.kind;
+    const remembered = input.password === undefined && (await this.opts.secrets.get(account.id)) !== undefined;
+    // Asked to remember where it cannot be kept safely: refused before anything is sent.
+    if (input.remember && input.password !== undefined && !this.opts.secrets.available()) {
+      return err({ code: 'SECRET_STORE_UNAVAILABLE', message: `cannot remember the password of ${account.aor} here: the OS keychain offers no encryption; register without "remember"`, layer: 'api' });
     }
     this.registering = true;
     try {
@@ -202,6 +196,16 @@ export class EngineSession {
         await endpoint.close();
         this.endRun(info);
         return err(info);
+      }
+      // Remembered only once the registrar took it: a mistyped password is not kept.
+      let passwordStored: RegistrationInfo['passwordStored'] = remembered ? this.opts.secrets.kind : 'none';
+      if (input.remember && input.password !== undefined) {
+        try {
+          await this.opts.secrets.set(account.id, input.password);
+          passwordStored = this.opts.secrets.kind;
+        } catch (e) {
+          this.log.warn({ code: toErrorInfo(e).code }, 'password not remembered');
+        }
       }
       const info: RegistrationInfo = {
         state: 'registered',

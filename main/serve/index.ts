@@ -6,3 +6,8 @@ export { FileSettingsStore, MemorySettingsStore, defaultConfigDir, type Settings
 export { parseRun, serializeRun, RUN_FILE_LIMITS } from './run-file';
 export { runLabIce, type IceScenarioRunner } from './lab-run';
 export { iceToEngineEvent } from './ice-timeline';
+export { EngineSession, type EngineSessionOptions, type RunHost, type AccountEnvironment, type LabAccounts } from './engine-session';
+export { startEmbeddedLab, LAB_ACCOUNT_ID, type EmbeddedLab, type EmbeddedLabOptions } from './embedded-lab';
+export { MemorySecretStore, type SecretStore } from './secret-store';
+export { exportRun, type ExportSource } from './run-export';
+export { concludeRun, reloadedTimeline } from './run-conclusion';

@@ -9,6 +9,8 @@ import type { PasswordStorage } from '../api';
 export interface SecretStore {
   /** What `set` gives: `keychain` (encrypted at rest by the OS) or `memory` (this process only). */
   readonly kind: Exclude<PasswordStorage, 'none'>;
+  /** Whether `set` can keep a secret safely now (asked before a registration that should remember one). */
+  available(): boolean;
   get(accountId: string): Promise<string | undefined>;
   /** Throws SECRET_STORE_UNAVAILABLE when it cannot keep the secret safely. */
   set(accountId: string, secret: string): Promise<void>;
@@ -18,6 +20,10 @@ export interface SecretStore {
 export class MemorySecretStore implements SecretStore {
   readonly kind = 'memory' as const;
   private readonly secrets = new Map<string, string>();
+
+  available(): boolean {
+    return true;
+  }
 
   async get(accountId: string): Promise<string | undefined> {
     return this.secrets.get(accountId);

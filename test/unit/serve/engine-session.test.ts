@@ -8,6 +8,8 @@ import type { EngineEvent } from '../../../main/api';
 import { ApiServer } from '../../../main/serve/api-server';
 import { LAB_ACCOUNT_ID, startEmbeddedLab, type EmbeddedLab } from '../../../main/serve/embedded-lab';
 import { FileSettingsStore, MemorySettingsStore } from '../../../main/serve/settings-store';
+import { MemorySecretStore } from '../../../main/serve/secret-store';
+import { SafeStorageSecretStore, type SafeStorageLike } from '../../../main/app/secret-store';
 
 /**
  * The API's own SIP session against the embedded lab on loopback (real sockets, real clock, coturn
@@ -201,6 +203,8 @@ describe('ApiServer with the embedded lab', () => {
       const answered = await answering;
       expect(answered).toMatchObject({ ok: true, value: { callId: expect.stringMatching(/^call-\d+$/) } });
       await ra.waitFor((e) => e.type === 'media.stats' && (e.stats.packetsReceived ?? 0) > 0, 20_000);
+      // Answered (alice's 200 acknowledged) before bob hangs up, so it is a BYE, not a CANCEL.
+      await ra.waitFor((e) => e.type === 'sip.received' && e.text.startsWith('ACK '), 20_000);
       // bob hangs up: alice's call ends with the caller's BYE, and her run with a verdict.
       expect(await bob.invoke('hangup', call.ok ? call.value : {})).toEqual({ ok: true, value: null });
       await ra.waitFor((e) => e.type === 'verdict', 20_000);
@@ -212,4 +216,54 @@ describe('ApiServer with the embedded lab', () => {
       await Promise.all([alice.close(), bob.close()]);
     }
   }, 120_000);
+
+  it('passwords: remembered in the session\'s SecretStore after a registration that worked, used before the lab\'s own, refused where they cannot be kept safely, never in a file in clear', async () => {
+    const real = lab.passwordFor(lab.account)!;
+    const own = { ...lab.account, id: 'alice-own' };
+    const secrets = new MemorySecretStore();
+    const api = new ApiServer({ version: '0', host: 'test', settings: new MemorySettingsStore(), lab, secrets });
+    try {
+      expect(await api.invoke('register', { account: own, password: real, remember: true })).toMatchObject({ ok: true, value: { passwordStored: 'memory' } });
+      expect(await secrets.get('alice-own')).toBe(real);
+      expect(await api.invoke('register', { account: own })).toMatchObject({ ok: true, value: { state: 'registered', passwordStored: 'memory' } });
+      // The remembered password comes first: a wrong one fails even though the lab knows alice's.
+      await secrets.set('alice-own', 'wrong-pw');
+      expect(await api.invoke('register', { account: own })).toMatchObject({ ok: false, error: { code: 'SIP_AUTH_FAILED' } });
+      // A failed registration with remember keeps nothing.
+      await secrets.delete('alice-own');
+      expect(await api.invoke('register', { account: own, password: 'typo', remember: true })).toMatchObject({ ok: false, error: { code: 'SIP_AUTH_FAILED' } });
+      expect(await secrets.get('alice-own')).toBeUndefined();
+    } finally {
+      await api.close();
+    }
+
+    const fake = (available: boolean): SafeStorageLike => ({
+      isEncryptionAvailable: () => available,
+      encryptString: (p) => Buffer.from(p, 'utf8').map((b) => b ^ 0x33),
+      decryptString: (b) => Buffer.from(b.map((x) => x ^ 0x33)).toString('utf8'),
+    });
+    const keyDir = path.join(dir, 'keychain');
+    const locked = new ApiServer({ version: '0', host: 'test', settings: new FileSettingsStore(keyDir), lab, secrets: new SafeStorageSecretStore(keyDir, fake(false)) });
+    const seen: EngineEvent[] = [];
+    const off = locked.onDidEvent((e) => seen.push(e));
+    expect(await locked.invoke('register', { account: own, password: real, remember: true })).toMatchObject({ ok: false, error: { code: 'SECRET_STORE_UNAVAILABLE' } });
+    off();
+    expect(seen).toEqual([]); // refused before anything was sent
+    await locked.close();
+
+    const app = new ApiServer({ version: '0', host: 'test', settings: new FileSettingsStore(keyDir), lab, secrets: new SafeStorageSecretStore(keyDir, fake(true)) });
+    try {
+      const s = await app.getSettings();
+      await app.saveSettings({ ...(s.ok ? s.value : (undefined as never)), accounts: [own] });
+      expect(await app.invoke('register', { account: own, password: real, remember: true })).toMatchObject({ ok: true, value: { passwordStored: 'keychain' } });
+      expect(await app.invoke('register', { account: own })).toMatchObject({ ok: true, value: { passwordStored: 'keychain' } });
+      for (const f of ['settings.json', 'secrets.json']) {
+        const text = await readFile(path.join(keyDir, f), 'utf8');
+        expect(text, f).not.toContain(real);
+      }
+      expect(await readFile(path.join(keyDir, 'settings.json'), 'utf8')).toContain('alice-own');
+    } finally {
+      await app.close();
+    }
+  }, 60_000);
 });
