@@ -88,11 +88,26 @@ export interface ReceptionFigures {
   readonly restarts: number;
 }
 
+/** RFC 3611 §4.7.2 bursts of the network's losses alone (see IntervalStats.lossBursts). */
+export interface LossBurstFigures {
+  readonly burstCount: number;
+  readonly burstPackets: number;
+  readonly burstLosses: number;
+  /** Fraction (0–1) of burst packets lost. */
+  readonly burstDensity: number;
+}
+
 export interface IntervalStats extends ReceptionFigures {
   readonly startMs: number;
   readonly endMs: number;
   /** RFC 3550 §A.3 fraction lost for the interval, ×256 (0 when nothing was lost). */
   readonly fractionLost: number;
+  /**
+   * The same burst reading as `burstGap` on what the network lost only: a packet the emulated
+   * jitter buffer discarded did arrive, so it counts as received here. A "burst packet loss"
+   * target is about the network (as `lost` is); `burstGap` keeps RFC 3611's discards for XR.
+   */
+  readonly lossBursts: LossBurstFigures;
 }
 
 // What the fate window holds per extended sequence number.
@@ -145,6 +160,7 @@ export class ReceiverStats {
   private readonly jb: JitterBufferEmulator;
   private readonly burstTotal: BurstGapTracker;
   private readonly burstInterval: BurstGapTracker;
+  private readonly lossBurstInterval: BurstGapTracker;
   private readonly lastSr = new LastSenderReport();
   private readonly horizon: number;
   private readonly useProbeOrigin: boolean;
@@ -182,6 +198,7 @@ export class ReceiverStats {
     this.jb = new JitterBufferEmulator(opts.jitterBuffer ?? DEFAULT_JITTER_BUFFER, opts.clockRate);
     this.burstTotal = new BurstGapTracker(opts.packetDurationMs, opts.gmin ?? 16);
     this.burstInterval = new BurstGapTracker(opts.packetDurationMs, opts.gmin ?? 16);
+    this.lossBurstInterval = new BurstGapTracker(opts.packetDurationMs, opts.gmin ?? 16);
     this.horizon = Math.max(1, Math.min(opts.finalizeAfterPackets ?? 50, SEQ_WINDOW - this.maxDropout - 1));
     this.useProbeOrigin = opts.useProbeOrigin ?? true;
   }
@@ -313,12 +330,14 @@ export class ReceiverStats {
       endMs: nowMs,
       fractionLost: fraction256(expected, received),
       ...this.figures(expected, received, c, this.burstInterval.metrics(), this.jb.takeIntervalMaxDelayMs()),
+      lossBursts: lossBurstFigures(this.lossBurstInterval.metrics()),
     };
     this.intervalExpectedPrior += expected;
     this.intervalReceivedPrior += received;
     this.interval = new Counters();
     this.interval.maxJitterMs = this.jitter.ms;
     this.burstInterval.reset();
+    this.lossBurstInterval.reset();
     this.intervalStartMs = nowMs;
     return stats;
   }
@@ -350,6 +369,7 @@ export class ReceiverStats {
     for (; this.nextFinal <= endExt; this.nextFinal++) {
       this.burstTotal.push('lost');
       this.burstInterval.push('lost');
+      this.lossBurstInterval.push('lost');
     }
     if (endExt > this.windowMax) this.windowMax = endExt;
   }
@@ -418,9 +438,14 @@ export class ReceiverStats {
       const fate: PacketFate = f === FATE_PLAYED ? 'received' : f === FATE_NONE ? 'lost' : 'discarded';
       this.burstTotal.push(fate);
       this.burstInterval.push(fate);
+      this.lossBurstInterval.push(fate === 'lost' ? 'lost' : 'received');
       this.nextFinal++;
     }
   }
+}
+
+export function lossBurstFigures(m: BurstGapMetrics): LossBurstFigures {
+  return { burstCount: m.burstCount, burstPackets: m.burstPackets, burstLosses: m.burstLosses, burstDensity: m.burstDensity };
 }
 
 /** RFC 3550 §A.3: (lost << 8) / expected for the interval, 0 when nothing (or less) was lost. */

@@ -17,8 +17,10 @@ import type { PathInfoData } from './timeline-events';
  *   intervals' RFC 3550 §A.8 interarrival jitter, weighted by packets received.
  * - `burstLossPct` "during any 200 ms interval": the stats carry no 200 ms windows, so the
  *   closest figure they do carry stands in: the RFC 3611 §4.7.2 burst density (Gmin 16) of the
- *   worst interval. A burst runs between losses fewer than 16 packets (320 ms at 20 ms) apart, so
- *   two losses inside one 200 ms window always make a burst: the proxy is at least as strict.
+ *   worst interval, on the packets the network lost (a packet the emulated jitter buffer discarded
+ *   arrived: it counts in MOS, not here, as it does not in `lossPct`). A burst runs between losses
+ *   fewer than 16 packets (320 ms at 20 ms) apart, so two losses inside one 200 ms window always
+ *   make a burst: the proxy is at least as strict.
  * - `reorderPct`: Σreordered / Σexpected over the epoch.
  * - `rttMs`: the epoch's mean RFC 3550 §6.4.1 round trip (LSR/DLSR), weighted by samples.
  * - `oneWayMs`: the mean one-way delay from probe timestamps; only measured in the lab, where

@@ -39,7 +39,7 @@ export interface IntervalFigures {
   /** Absent when the source does not count reordered packets (main/api's flat figures). */
   readonly reordered?: number;
   readonly reorderPct?: number;
-  /** RFC 3611 §4.7.2 burst density (percent of packets lost inside bursts), 0 with no burst. */
+  /** RFC 3611 §4.7.2 burst density of the network's losses (percent of packets lost inside bursts), 0 with no burst. */
   readonly burstLossPct?: number;
   readonly rttMs?: number;
   readonly rttSamples: number;
@@ -70,6 +70,7 @@ export interface EpochSeries {
 const pct = (part: number, whole: number): number | undefined => (whole > 0 ? (100 * part) / whole : undefined);
 
 const finiteSchema = z.number().finite();
+const burstSchema = z.object({ burstCount: finiteSchema.optional(), burstDensity: finiteSchema }).passthrough();
 // One peer epoch's part of an interval (main/media ReceivedEpochInterval), as far as it is read here.
 const receivedEpochSchema = z
   .object({
@@ -80,7 +81,8 @@ const receivedEpochSchema = z
     lost: finiteSchema,
     reordered: finiteSchema.optional(),
     jitterMs: finiteSchema,
-    burstGap: z.object({ burstCount: finiteSchema.optional(), burstDensity: finiteSchema }).passthrough().optional(),
+    burstGap: burstSchema.optional(),
+    lossBursts: burstSchema.optional(),
     oneWayDelay: z.object({ meanMs: finiteSchema }).passthrough().optional(),
     mos: finiteSchema.optional(),
   })
@@ -88,12 +90,15 @@ const receivedEpochSchema = z
 const receivedEpochsSchema = z.array(receivedEpochSchema).max(1024);
 type ReceivedPart = z.infer<typeof receivedEpochSchema>;
 
-type Received = Pick<ReceivedPart, 'expected' | 'received' | 'lost' | 'reordered' | 'jitterMs' | 'burstGap' | 'oneWayDelay'>;
+type Received = Pick<ReceivedPart, 'expected' | 'received' | 'lost' | 'reordered' | 'jitterMs' | 'burstGap' | 'oneWayDelay'> & { readonly lossBursts?: unknown };
 
 /** The counted figures of one reception (the whole interval, or one peer epoch's part of it). */
 function receivedFigures(r: Received): Pick<IntervalFigures, 'measured' | 'expected' | 'received' | 'lost' | 'lossPct' | 'jitterMs' | 'reordered' | 'reorderPct' | 'burstLossPct' | 'oneWayMs'> {
   const measured = r.expected > 0;
-  const bursts = r.burstGap;
+  // Bursts of the network's losses (lossBursts); older Timelines have only RFC 3611's, which also
+  // count the emulated jitter buffer's discards.
+  const lossBursts = burstSchema.safeParse(r.lossBursts);
+  const bursts = lossBursts.success ? lossBursts.data : r.burstGap;
   const burstLossPct = !bursts ? undefined : (bursts.burstCount ?? 1) > 0 ? 100 * bursts.burstDensity : 0;
   return {
     measured,

@@ -2,7 +2,7 @@ import { BurstGapTracker } from '../burst-gap';
 import type { JitterBufferConfig } from '../jitter-buffer';
 import type { NtpTime } from '../ntp';
 import { decodeProbePayload, type ProbePayload } from '../probe-payload';
-import { ReceiverStats, type ArrivalVerdict, type IntervalStats } from '../receiver-stats';
+import { lossBurstFigures, ReceiverStats, type ArrivalVerdict, type IntervalStats } from '../receiver-stats';
 import type { ReportBlock } from '../rtcp';
 import type { RtpPacket } from '../rtp';
 import { epochStart, readProbeEpoch, unwrapEpoch } from './probe-epoch';
@@ -380,6 +380,7 @@ function emptyInterval(lost: number, atMs: number, opts: StreamReceiverOptions):
     jitterMs: 0,
     maxJitterMs: 0,
     burstGap: bursts.metrics(),
+    lossBursts: lossBurstFigures(bursts.metrics()),
     jitterBuffer: { adaptive: false, nominalMs: 0, maxMs: 0, absMaxMs: 0 },
     payloadBytes: 0,
     restarts: 0,

@@ -110,6 +110,20 @@ describe('receiver statistics', () => {
     expect(t.jitterBuffer).toEqual({ adaptive: false, nominalMs: 40, maxMs: 40, absMaxMs: 40 });
   });
 
+  it('keeps the network\'s own loss bursts apart from the jitter buffer\'s discards', () => {
+    const rs = new ReceiverStats({ ...base, jitterBuffer: { mode: 'fixed', delayMs: 40 } });
+    // 4 packets arrive too late to play (discarded); 3 later ones never arrive (lost).
+    for (let i = 0; i < 200; i++) if (i < 150 || i > 152) rs.onRtp(pkt(i, i >= 100 && i < 104 ? 80 : 20));
+    rs.flush();
+    const s = rs.snapshotInterval(4000);
+    expect(s.burstGap).toMatchObject({ discarded: 4, lost: 3, burstCount: 2, burstLosses: 7 });
+    expect(s.lossBursts).toEqual({ burstCount: 1, burstPackets: 3, burstLosses: 3, burstDensity: 1 });
+    // A declared end beyond the last arrival is one burst of losses too.
+    rs.endsAfter(210);
+    rs.flush();
+    expect(rs.snapshotInterval(5000)).toMatchObject({ expected: 10, received: 0, lost: 10, lossBursts: { burstCount: 1, burstLosses: 10 } });
+  });
+
   it('treats a packet older than the settling horizon as discarded late', () => {
     const rs = new ReceiverStats({ ...base, finalizeAfterPackets: 10, jitterBuffer: { mode: 'fixed', delayMs: 10_000 } });
     for (let i = 0; i < 40; i++) if (i !== 5) rs.onRtp(pkt(i, 10));

@@ -115,6 +115,18 @@ describe('timeline media: received figures by the sender epoch', () => {
     expect(rows.map((r) => r.rttSamples)).toEqual([1, 0]);
   });
 
+  it('burst loss is the network\'s: packets the jitter buffer discarded arrived, so they do not make a burst here', () => {
+    const e = stats(1500, 1, RELAY_PATH, 2, [{ epoch: 1, expected: 50 }]);
+    const part = { ...e.stats.receivedEpochs![0]!, discardedLate: 6, burstGap: { burstCount: 1, burstDensity: 0.75 }, lossBursts: { burstCount: 0, burstPackets: 0, burstLosses: 0, burstDensity: 0 } };
+    const t = timeline([mediaEpoch(500, 1, RELAY_PATH, 'first-success'), { ...e, stats: { ...e.stats, receivedEpochs: [part] } }]);
+    const [row] = mediaIntervals(t.events);
+    expect(row).toMatchObject({ lossPct: 0, burstLossPct: 0 });
+    expect(evaluateThresholds(mediaEpochs(t.events), MICROSOFT_CLIENT_EDGE).status).toBe('pass');
+    // A Timeline from before lossBursts existed keeps RFC 3611's reading (discards included).
+    const old = timeline([mediaEpoch(500, 1, RELAY_PATH, 'first-success'), { ...e, stats: { ...e.stats, receivedEpochs: [{ ...part, lossBursts: undefined }] } }]);
+    expect(mediaIntervals(old.events)[0]).toMatchObject({ burstLossPct: 75 });
+  });
+
   it('without the split (an older Timeline, a peer whose packets carry no epochs) an interval stays whole in its epoch', () => {
     const t = timeline(outage.map((e) => (e.type === 'media.stats' ? { ...e, stats: { ...(e as ReturnType<typeof stats>).stats, receivedEpochs: undefined } } : e)));
     const epochs = mediaEpochs(t.events);
