@@ -239,7 +239,7 @@ describe('ApiServer with the embedded lab', () => {
 
     const fake = (available: boolean): SafeStorageLike => ({
       isEncryptionAvailable: () => available,
-      encryptString: (p) => Buffer.from(p, 'utf8').map((b) => b ^ 0x33),
+      encryptString: (p) => Buffer.from(Buffer.from(p, 'utf8').map((b) => b ^ 0x33)),
       decryptString: (b) => Buffer.from(b.map((x) => x ^ 0x33)).toString('utf8'),
     });
     const keyDir = path.join(dir, 'keychain');
