@@ -1,5 +1,5 @@
 import type { EngineEvent } from '../../main/api';
-import { runInfoOf } from './phases';
+import { phasesOf, runInfoOf } from './phases';
 
 /**
  * The header's one line about the run. The verdict outranks `run.ended`'s ok: ok only says the
@@ -22,6 +22,13 @@ export function headlineOf(events: readonly EngineEvent[]): Headline {
   }
   if (verdict) return { title: info.title, outcome: verdict.toUpperCase(), tone: verdict === 'pass' ? 'ok' : 'bad' };
   if (ended) return ended.ok ? { title: info.title, outcome: 'ended, no verdict', tone: 'muted' } : { title: info.title, outcome: `ended with an error${ended.error ? ` (${ended.error.code})` : ''}`, tone: 'bad' };
-  if (events.length) return { title: info.title, outcome: 'running', tone: 'info' };
+  if (events.length) {
+    // A registration's run stays open for the call it leads to: say so rather than "running".
+    const p = phasesOf(events);
+    const registered = p.find((x) => x.name === 'registration')?.state === 'done';
+    const callStarted = p.some((x) => (x.name === 'gathering' || x.name === 'checks' || x.name === 'media') && x.state !== 'pending');
+    if (registered && !callStarted) return { title: info.title, outcome: 'registered, no call yet', tone: 'info' };
+    return { title: info.title, outcome: 'running', tone: 'info' };
+  }
   return { title: info.title, outcome: '', tone: 'muted' };
 }

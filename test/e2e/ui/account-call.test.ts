@@ -13,7 +13,7 @@ import { FileSettingsStore } from '../../../main/serve/settings-store';
  * Issue 7 as a user does it: `mediapath serve` with the embedded lab, in Debian's Chromium.
  * Register on the ready lab account (no typing), Call sip:bob@lab.test, watch the relay → host
  * promotion, the candidates and the charts, Hang up, read the verdict, export the evidence
- * bundle and the Timeline, open the Timeline again, Unregister. Screenshots 20–28 under
+ * bundle and the Timeline, open the Timeline again, Unregister. Screenshots 20–29 under
  * artifacts/screenshots/.
  */
 const ROOT = path.resolve(__dirname, '../../..');
@@ -113,6 +113,7 @@ describe('Register, Call, Hang up, export and replay in Chromium over mediapath 
     expect(await page.getByTestId('account-relay').textContent()).toMatch(/^\S+ (udp \d+)?/);
     expect(await page.getByTestId('account-relay').textContent()).not.toBe('—');
     expect(await account().getByRole('button', { name: 'Unregister' }).isEnabled()).toBe(true);
+    expect(await page.getByTestId('run-outcome').textContent()).toBe('registered, no call yet');
     await shot('20-lab-registered');
   }, 60_000);
 
@@ -158,6 +159,10 @@ describe('Register, Call, Hang up, export and replay in Chromium over mediapath 
     expect(verdict.slice(0, 4)).toBe((await page.getByTestId('run-outcome').textContent())?.slice(0, 4));
     expect(await page.getByTestId('diagnoses').textContent()).toMatch(/^Diagnoses \(\d+\)/);
     await shot('25-call-verdict');
+    await page.getByLabel('Theme').selectOption('dark');
+    await expect.poll(() => page.locator('html').getAttribute('data-theme')).toBe('dark');
+    await shot('29-call-verdict-dark');
+    await page.getByLabel('Theme').selectOption('light');
 
     await openTab('SIP ladder');
     expect(await page.getByRole('listitem', { name: /INVITE sip:bob@lab\.test/ }).count()).toBeGreaterThan(0);

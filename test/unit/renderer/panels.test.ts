@@ -153,6 +153,8 @@ describe('the header and the verdict (issue 7 bugs)', () => {
     expect(headlineOf([...base, ended, fail])).toMatchObject({ outcome: 'FAIL', tone: 'bad' });
     expect(headlineOf([...base, ended])).toMatchObject({ outcome: 'ended, no verdict' });
     expect(headlineOf(base)).toMatchObject({ outcome: 'running' });
+    const registeredOnly = base.slice(0, base.findIndex((e) => e.type === 'mras.credentials') + 2);
+    expect(headlineOf(registeredOnly)).toMatchObject({ outcome: 'registered, no call yet' });
     expect(headlineOf([...base, { ...ended, ok: false, error: { code: 'SIP_TIMEOUT', message: 'x' } }])).toMatchObject({ outcome: 'ended with an error (SIP_TIMEOUT)', tone: 'bad' });
     expect(headlineOf([])).toMatchObject({ title: 'no run yet', outcome: '' });
   });
