@@ -133,6 +133,12 @@ export function progressPrinter(o: Output, origin: number, label = ''): (e: Stam
       case 'call.reinvite':
         line(e.at, `  re-INVITE (${String(x['why'])}): ${x['error'] ? `failed: ${String((x['error'] as { message?: string }).message)}` : `${String(x['status'])}, ${((x['pairs'] as string[] | undefined) ?? []).join('; ')}`}`);
         return;
+      case 'call.offer-retry':
+        line(e.at, `  offer refused with ${String(x['status'])}${x['accept'] ? ` (Accept: ${(x['accept'] as string[]).join(', ')})` : ''}: INVITE again with ${String(x['to'])} instead of ${String(x['from'])}`);
+        return;
+      case 'qoe.sent':
+        line(e.at, `  QoE report to ${String(x['qosUri'])}: ${x['error'] ? `not taken: ${String((x['error'] as { message?: string }).message)}` : `${String(x['status'])} after ${Math.round(Number(x['ms'] ?? 0))} ms`}`);
+        return;
       case 'media.stats': {
         const s = x['stats'] as Record<string, unknown>;
         const p = x['path'] as { kind?: string } | null;
