@@ -68,8 +68,9 @@ describe('mediapath run / call / answer / report', () => {
   it('a scenario file calls, `answer` picks up; both report; the saved Timeline reports the same', async () => {
     const registrar = `127.0.0.1:${reg.udp!.port}`;
     const answering = spawn(['answer', '--registrar', registrar, '--aor', 'sip:bob@lab.test', '--password-env', 'BOB_PW', '--timeout', '30', '--out', path.join(dir, 'bob'), '--json'], { BOB_PW: 'bob-pw' });
-    // bob must be registered before alice calls: wait for the binding.
-    for (let i = 0; i < 200 && reg.bindings('sip:bob@lab.test').length === 0; i++) await new Promise((r) => setTimeout(r, 25));
+    // bob must be registered before alice calls: wait for the binding (a readiness wait, not a
+    // time assertion: a process starting through tsx on a loaded machine can take many seconds).
+    for (let i = 0; i < 1200 && reg.bindings('sip:bob@lab.test').length === 0; i++) await new Promise((r) => setTimeout(r, 25));
     expect(reg.bindings('sip:bob@lab.test')).toHaveLength(1);
     const file = path.join(dir, 'call.yaml');
     writeFileSync(
