@@ -187,6 +187,23 @@ describe('ApiServer with the embedded lab', () => {
     expect(api.listenerCount()).toBe(0);
   }, 120_000);
 
+  it('calling bob with nothing registered registers the lab\'s alice first (no typing), then the call returns at once', async () => {
+    const api = new ApiServer({ version: '0', host: 'test', settings: new MemorySettingsStore(), lab });
+    const rec = recorder(api);
+    try {
+      const call = await api.invoke('call', { target: 'sip:bob@lab.test' });
+      expect(call).toMatchObject({ ok: true, value: { callId: expect.stringMatching(/^call-\d+$/) } });
+      expect(rec.events.some((e) => e.type === 'registration' && e.state === 'registered')).toBe(true);
+      await rec.waitFor((e) => e.type === 'path.changed' && kind(e) === 'host', 30_000);
+      expect(await api.invoke('hangup', call.ok ? call.value : {})).toEqual({ ok: true, value: null });
+      expect(rec.events.filter((e) => e.type === 'run.started')).toHaveLength(1);
+      expect(rec.events.at(-1)?.type).toBe('verdict');
+    } finally {
+      rec.off();
+      await api.close();
+    }
+  }, 60_000);
+
   it('answer mode: alice answers automatically when a second page, registered as bob, calls her', async () => {
     const alice = new ApiServer({ version: '0', host: 'test', settings: new MemorySettingsStore(), lab });
     const bob = new ApiServer({ version: '0', host: 'test', settings: new MemorySettingsStore(), lab });
