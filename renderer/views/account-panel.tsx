@@ -34,11 +34,11 @@ export function RegistrationStatus({ status, mras, now, busy }: { status: Accoun
         <dt>Password</dt>
         <dd data-testid="account-password-storage">{status?.passwordStored ? PASSWORD_STORAGE_TEXT[status.passwordStored] : '—'}</dd>
         <dt>MRAS user</dt>
-        <dd className="mono" data-testid="account-mras-username">
+        <dd className="mono wide" data-testid="account-mras-username">
           {mras?.username ?? '—'}
         </dd>
         <dt>Relay</dt>
-        <dd className="mono" data-testid="account-relay">
+        <dd className="mono wide" data-testid="account-relay">
           {relay ? `${relay.host}${relay.udpPort !== undefined ? ` udp ${relay.udpPort}` : ''}${relay.tcpPort !== undefined ? ` tcp ${relay.tcpPort}` : ''}${mras && mras.relays.length > 1 ? ` (+${mras.relays.length - 1} more)` : ''}` : '—'}
         </dd>
       </dl>

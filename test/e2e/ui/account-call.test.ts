@@ -27,6 +27,7 @@ let handle: ServeHandle;
 let browser: Browser;
 let page: Page;
 const problems: string[] = [];
+let viewsTop = -1;
 
 const shot = (name: string) => page.screenshot({ path: path.join(SHOTS, `${name}.png`), fullPage: true });
 const account = () => page.getByRole('region', { name: 'Account' });
@@ -103,6 +104,7 @@ describe('Register, Call, Hang up, export and replay in Chromium over mediapath 
     await expect.poll(() => page.getByLabel('Use account').inputValue()).toBe('lab-alice');
     expect(await page.getByLabel('Address of record').inputValue()).toBe('sip:alice@lab.test');
     expect(await page.getByLabel('Target').inputValue()).toBe('sip:bob@lab.test');
+    viewsTop = (await page.locator('main').boundingBox())?.y ?? -1;
     await account().getByRole('button', { name: 'Register', exact: true }).click();
     await expect.poll(() => page.getByTestId('account-state').textContent(), { timeout: 30_000 }).toBe('registered');
     expect(await page.getByTestId('account-status').textContent()).toMatch(/sip:alice@lab\.test at 127\.0\.0\.1:\d+ over udp/);
@@ -114,6 +116,8 @@ describe('Register, Call, Hang up, export and replay in Chromium over mediapath 
     expect(await page.getByTestId('account-relay').textContent()).not.toBe('—');
     expect(await account().getByRole('button', { name: 'Unregister' }).isEnabled()).toBe(true);
     expect(await page.getByTestId('run-outcome').textContent()).toBe('registered, no call yet');
+    // No layout jump: the views start where they started before the panels filled in.
+    expect((await page.locator('main').boundingBox())?.y).toBe(viewsTop);
     await shot('20-lab-registered');
   }, 60_000);
 
@@ -123,6 +127,7 @@ describe('Register, Call, Hang up, export and replay in Chromium over mediapath 
     await expect.poll(() => hangup.isEnabled(), { timeout: 10_000 }).toBe(true);
     expect(await page.getByTestId('status').textContent()).toMatch(/^Calling: \S+/);
     await expect.poll(() => page.getByTestId('run-outcome').textContent()).toBe('running');
+    expect((await page.locator('main').boundingBox())?.y).toBe(viewsTop);
     await shot('21-call-up');
 
     // The promotion: relay first, then host, on the path timeline.

@@ -135,6 +135,10 @@ describe('account, call and file panels against a fake engine', () => {
     expect(await page.getByLabel('Password', { exact: true }).getAttribute('type')).toBe('password');
     expect(await page.getByLabel('Target').inputValue()).toBe('sip:bob@lab.test');
     expect(await account().getByRole('button', { name: 'Unregister' }).isDisabled()).toBe(true);
+    // No layout jumps: the views start at the same height whatever the panels above show.
+    const viewsTop = async () => (await page.locator('main').boundingBox())?.y;
+    const top = await viewsTop();
+    expect(top).toBeGreaterThan(0);
     // Tab from the password: the remember box, then Register; Enter presses it.
     await page.getByLabel('Password', { exact: true }).focus();
     await page.keyboard.press('Tab');
@@ -149,6 +153,7 @@ describe('account, call and file panels against a fake engine', () => {
     expect(await page.getByTestId('account-relay').textContent()).toMatch(/^edge\.lab\.test udp 3478 tcp 443/);
     expect(await page.getByTestId('account-password-storage').textContent()).toBe('not remembered');
     expect(await account().getByRole('button', { name: 'Unregister' }).isDisabled()).toBe(false);
+    expect(await viewsTop()).toBe(top);
     await shot('15-account-registered');
   });
 
@@ -185,6 +190,7 @@ describe('account, call and file panels against a fake engine', () => {
   });
 
   it('Call, Hang up while the call is up, then the verdict: FAIL in the header and both diagnoses', async () => {
+    const top = (await page.locator('main').boundingBox())?.y;
     await page.getByLabel('Answer automatically').check();
     await expect.poll(() => engine.asked.filter(([m]) => m === 'answer').at(-1)?.[1]).toEqual({ accountId: 'lab-alice', auto: true });
     await callPanel().getByRole('button', { name: 'Call', exact: true }).click();
@@ -194,6 +200,7 @@ describe('account, call and file panels against a fake engine', () => {
     expect(engine.asked.find(([m]) => m === 'call')?.[1]).toEqual({ target: 'sip:bob@lab.test', accountId: 'lab-alice' });
     await expect.poll(() => page.getByTestId('call-progress').textContent()).toMatch(/Media…/);
     expect(await page.getByTestId('run-outcome').textContent()).toBe('running');
+    expect(await page.locator('main').boundingBox()).toMatchObject({ y: top });
     await shot('17-call-up');
     await hangup.click();
     await expect.poll(() => page.getByTestId('run-outcome').textContent()).toBe('FAIL');
