@@ -125,7 +125,10 @@ export class ApiServer implements MediapathApi {
           this.busy = false;
         }
       },
-      answer: async (input) => this.engine.answer(input),
+      answer: async (input) => {
+        if (this.busy) return err({ code: 'API_BUSY', message: 'a run is in progress: wait for its verdict', layer: 'api' });
+        return this.engine.answer(input);
+      },
       hangup: async (input) => this.engine.hangup(input),
       openRun: async (input) => {
         if (this.engine.inCall) return err(inCall('opening a run'));

@@ -185,7 +185,8 @@ export class EngineSession {
         media: { codec: 'PCMU', ...(env ? { delaySource: env.delaySource } : {}) },
         ...(env?.sipLocal ? { sipLocal: env.sipLocal } : {}),
         ...(env ? { allowLoopback: env.allowLoopback } : {}),
-        ...(settings.interfaces.length ? { interfaces: settings.interfaces } : {}),
+        // A lab phone has one interface of its own (its loopback address): the user's filter is for real ones.
+        ...(!env && settings.interfaces.length ? { interfaces: settings.interfaces } : {}),
         registerExpires: 600,
       });
       let ready;
