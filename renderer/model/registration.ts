@@ -30,7 +30,6 @@ const PLAIN: Readonly<Record<string, string>> = {
   API_NO_SUCH_CALL: 'There is no such call (it may have ended already).',
   SECRET_STORE_UNAVAILABLE: 'The password cannot be remembered here: this system offers no encrypted store. Register without "remember".',
   INVALID_ARGUMENT: 'The engine refused the input.',
-  CLOSED: 'The connection to the engine is closed: reload the page.',
 };
 
 /** An error code and message in plain words for the panel. */

@@ -91,7 +91,8 @@ export function CallPanel({
       } else if (r.error.code !== 'SIP_TIMEOUT') {
         auto.current = false;
         setAutoAnswer(false);
-        return notify(plainError(r.error), 'bad');
+        // CLOSED: the engine stopped waiting (Unregister, registering again): not a failure.
+        return r.error.code === 'CLOSED' ? notify(`Automatic answer stopped: ${r.error.message}.`, 'info') : notify(plainError(r.error), 'bad');
       }
     }
   };

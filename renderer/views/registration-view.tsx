@@ -8,7 +8,8 @@ export function RegistrationView({ events, now }: { events: readonly EngineEvent
   if (!current) {
     return (
       <Empty title="Not registered — no registration events yet.">
-        Registration events appear here when a call runs with a SIP account. A lab ICE run exchanges candidates directly and does not register.
+        Press Register in the Account panel (or Call, which registers the embedded lab's account first): the REGISTER exchange and the binding show here. A lab ICE
+        scenario exchanges candidates directly and does not register.
       </Empty>
     );
   }

@@ -62,6 +62,8 @@ class FakeEngine {
         return ok({ state: 'registered', registrar: i.account.registrar, aor: i.account.aor, transport: i.account.transport, expiresAt: Date.now() + 600_000, passwordStored: i.remember ? 'memory' : 'none' });
       }
       case 'unregister':
+        this.answering?.({ ok: false, error: { code: 'CLOSED', message: 'stopped waiting for a call: unregister' } });
+        this.answering = undefined;
         this.emit({ type: 'registration', at: 2, state: 'unregistered', registrar: LAB.registrar });
         return ok(null);
       case 'call':
@@ -210,6 +212,9 @@ describe('account, call and file panels against a fake engine', () => {
     expect(await page.getByTestId('diagnoses').textContent()).toMatch(/Diagnoses \(2\).*path-unsettled.*relay-one-transport/);
     expect(await page.getByTestId('failed-checks').textContent()).toMatch(/1 check did not hold: epoch 1 burstLossPct/);
     await shot('18-verdict-fail-diagnoses');
+    // Unregister ends the engine's answer mode: the box follows.
+    await account().getByRole('button', { name: 'Unregister' }).click();
+    await expect.poll(() => page.getByLabel('Answer automatically').isChecked()).toBe(false);
   });
 
   it('exports each format as a download (the bundle decoded to zip bytes) and opens the timeline again', async () => {
