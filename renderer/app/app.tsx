@@ -64,7 +64,8 @@ export function App({ api }: { api: MediapathApi }) {
   const notify: Notify = useCallback((text, tone = 'info') => setStatus({ text, tone }), []);
   const onAccount = useCallback((i: AccountInput) => {
     setAccount((prev) => nextAccountStatus(prev, i));
-    if (i.kind === 'unregistered') setMras(null);
+    // A failed or dropped registration takes its MRAS grant with it; a new one brings its own.
+    if (i.kind === 'unregistered' || i.kind === 'error') setMras(null);
   }, []);
   const now = useNow(account?.state === 'registered' && account.expiresAt !== undefined);
 

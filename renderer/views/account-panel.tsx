@@ -5,6 +5,9 @@ import { fmtMs } from '../model/format';
 import { plainError } from '../model/registration';
 import { Badge, stateTone } from './common';
 
+/** Errors with which the engine refuses a register() before trying it. */
+const NOT_TRIED = new Set(['API_BUSY', 'INVALID_ARGUMENT', 'SECRET_STORE_UNAVAILABLE', 'CLOSED']);
+
 export type Notify = (text: string, tone?: 'ok' | 'bad' | 'info') => void;
 
 /**
@@ -99,7 +102,8 @@ export function AccountPanel({
         onStatus({ kind: 'info', info: r.value });
         notify(`Registration: ${r.value.state} as ${r.value.aor}`, r.value.state === 'registered' ? 'ok' : 'info');
       } else {
-        onStatus({ kind: 'error', error: r.error, registrar: input.value.account.registrar });
+        // Refused before any REGISTER went out: the registration there was (if any) still stands.
+        if (!NOT_TRIED.has(r.error.code)) onStatus({ kind: 'error', error: r.error, registrar: input.value.account.registrar });
         notify(plainError(r.error), 'bad');
       }
     } finally {

@@ -56,6 +56,7 @@ class FakeEngine {
         return ok(input);
       case 'register': {
         const i = input as RegisterInput;
+        if (i.password === 'busy') return { ok: false, error: { code: 'API_BUSY', message: 'a call is up: hang up before registering again' } };
         if (i.password === 'wrong') return { ok: false, error: { code: 'SIP_AUTH_FAILED', message: '403 Forbidden from the registrar' } };
         this.emit({ type: 'registration', at: 1, state: 'registered', registrar: i.account.registrar, aor: i.account.aor, transport: i.account.transport, expires: 600 });
         this.emit(FULL_CALL.find((e) => e.type === 'mras.credentials')!);
@@ -160,10 +161,19 @@ describe('account, call and file panels against a fake engine', () => {
   });
 
   it('a refused password in plain words, the field cleared; a typed account, checked, remembered', async () => {
+    const top = (await page.locator('main').boundingBox())?.y;
+    // Refused before trying: the registration that was there still stands.
+    await page.getByLabel('Password', { exact: true }).fill('busy');
+    await account().getByRole('button', { name: 'Register', exact: true }).click();
+    await expect.poll(() => page.getByTestId('status').textContent()).toMatch(/busy with another step.*API_BUSY: a call is up/);
+    expect(await page.getByTestId('account-state').textContent()).toBe('registered');
     await page.getByLabel('Password', { exact: true }).fill('wrong');
     await account().getByRole('button', { name: 'Register', exact: true }).click();
     await expect.poll(() => page.getByTestId('account-error').textContent()).toMatch(/refused the user name or password\. \(SIP_AUTH_FAILED: 403 Forbidden from the registrar\)/);
     expect(await page.getByTestId('account-state').textContent()).toBe('failed');
+    // The refused registration took the earlier one's MRAS grant with it; the views did not move.
+    expect(await page.getByTestId('account-mras-username').textContent()).toBe('—');
+    expect((await page.locator('main').boundingBox())?.y).toBe(top);
     expect(await page.getByLabel('Password', { exact: true }).inputValue()).toBe('');
     await shot('16-account-refused');
 
