@@ -1,7 +1,9 @@
 import { app, BrowserWindow, ipcMain, safeStorage, session, type IpcMainInvokeEvent } from 'electron';
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
+import { createLogger } from '../common/logger';
 import { ApiServer } from '../serve/api-server';
+import { startEmbeddedLab, type EmbeddedLab } from '../serve/embedded-lab';
 import { FileSettingsStore } from '../serve/settings-store';
 import { forwardEvents, registerIpc } from './ipc';
 import { SafeStorageSecretStore } from './secret-store';
@@ -62,7 +64,7 @@ export function startApp(): void {
     contents.on('will-attach-webview', (e) => e.preventDefault());
   });
 
-  void app.whenReady().then(() => {
+  void app.whenReady().then(async () => {
     // No camera, microphone, notifications or anything else a page might ask for.
     session.defaultSession.setPermissionRequestHandler((_wc, _permission, callback) => callback(false));
     session.defaultSession.setPermissionCheckHandler(() => false);
@@ -74,14 +76,30 @@ export function startApp(): void {
     }
     // Settings and secrets in the app's userData folder; passwords only as safeStorage ciphertext.
     const userData = app.getPath('userData');
-    const api = new ApiServer({ version: appVersion(), host: 'electron', settings: new FileSettingsStore(userData), secrets: new SafeStorageSecretStore(userData, safeStorage) });
+    // The embedded lab, as `mediapath serve` runs it, so a first lab call works with no server of
+    // the user's own; an app that cannot start it (ports, coturn) still serves real accounts.
+    const log = createLogger('app/window');
+    const lab: EmbeddedLab | undefined = await startEmbeddedLab({}).catch((e: unknown) => {
+      log.warn({ err: String((e as Error)?.message ?? e) }, 'embedded lab not started: lab calls are unavailable');
+      return undefined;
+    });
+    const api = new ApiServer({
+      version: appVersion(),
+      host: 'electron',
+      settings: new FileSettingsStore(userData),
+      secrets: new SafeStorageSecretStore(userData, safeStorage),
+      ...(lab ? { lab } : {}),
+    });
     // Un-REGISTER and hang up before the process goes.
     let closed = false;
     app.on('will-quit', (e) => {
       if (closed) return;
       e.preventDefault();
       closed = true;
-      void api.close().finally(() => app.quit());
+      void api
+        .close()
+        .then(() => lab?.close())
+        .finally(() => app.quit());
     });
     const trusted = (e: IpcMainInvokeEvent): boolean => isOurPage(e.senderFrame?.url ?? '');
     registerIpc(ipcMain, api, trusted);
