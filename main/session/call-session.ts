@@ -425,7 +425,7 @@ export abstract class CallSession {
     }
     if (this.phases.get('gathering') === 'running') this.phase('gathering', 'failed', error ? `${error.code}: ${error.message}` : 'did not finish');
     if (received > 0) {
-      this.phase('media', 'done', `${report!.sent.packets} packets sent, ${report!.received!.figures.received} of ${received} received`);
+      this.phase('media', 'done', `${report!.sent.packets} packets sent; ${report!.received!.figures.received} of the peer's ${received} received`);
     } else if (this.media) {
       this.phase('media', 'failed', finalPath ? 'no media received' : 'no media path');
     } else if (!this.phases.has('media')) {

@@ -45,9 +45,9 @@ function rtpTruth(records: readonly PacketRecord[], fromIp: string, toIp: string
   };
 }
 
-/** "650 packets sent, 465 of 669 received" → the peer's packets received and expected. */
+/** "650 packets sent; 465 of the peer's 669 received" → the peer's packets received and expected. */
 function mediaTotals(r: Report): { received: number; expected: number } {
-  const m = /(\d+) of (\d+) received/.exec(r.phases.find((p) => p.name === 'media')?.detail ?? '');
+  const m = /(\d+) of the peer's (\d+) received/.exec(r.phases.find((p) => p.name === 'media')?.detail ?? '');
   if (!m) throw new Error(`no media totals in ${JSON.stringify(r.phases)}`);
   return { received: Number(m[1]), expected: Number(m[2]) };
 }
