@@ -1,3 +1,4 @@
+import { warmUpCallCode } from './warm-up';
 import type { Account } from '../api';
 import type { Clock } from '../common/clock';
 import type { Disposable } from '../common/events';
@@ -78,6 +79,7 @@ class RearmedPhoneNet implements Net {
 }
 
 export async function startEmbeddedLab(opts: EmbeddedLabOptions = {}): Promise<EmbeddedLab> {
+  await warmUpCallCode();
   const log = opts.logger ?? createLogger('serve/embedded-lab');
   // The world's own callee has no cut: bob gets a re-armed one per call below.
   const world = await startLoopbackLab({ ...(opts.labTurn ? { labTurn: true } : {}), directPathDelayMs: 0, mediaMs: 0 });

@@ -1,3 +1,4 @@
+import { warmUpCallCode } from './warm-up';
 import { engineEventSchema, type CallInput, type EngineEvent } from '../api';
 import { MediapathError } from '../common/errors';
 import { CryptoRandom } from '../common/random';
@@ -32,6 +33,7 @@ export async function runLabCall(input: CallInput, runId: string, emit: (e: Engi
   if (input.target.trim().toLowerCase() !== LAB_CALL_TARGET) {
     throw new MediapathError('INVALID_ARGUMENT', `the embedded lab has alice calling bob: call ${LAB_CALL_TARGET}`, { layer: 'api' });
   }
+  await warmUpCallCode();
   const world = await (opts.start ?? (() => startLoopbackLab()))();
   const send = (e: unknown): void => {
     const parsed = engineEventSchema.safeParse(e);

@@ -9,6 +9,7 @@ import { thresholdsEntry } from '../../session/call-events';
 import { runTwoPartyCall } from '../../session/call-run';
 import { DEFAULT_PROFILE } from '../../session/thresholds';
 import type { Output } from '../output';
+import { warmUpCallCode } from '../../serve/warm-up';
 import { allFiles, concludeRun, disturbanceNote, progressPrinter, writeRunFiles } from './call-output';
 
 interface DemoFlags {
@@ -78,7 +79,7 @@ export function registerDemo(program: Command, o: Output, setExit: (code: number
         const name = f.scenario as CallScenarioName | undefined;
         // The first call of a fresh process meets cold code (module loading, the JIT): one quick
         // call on the virtual network first, in fake time, so the real call measures the path.
-        if (!name) await warmUp();
+        if (!name) await warmUpCallCode();
         world = name ? await startVirtualLab(name, { seed, ...(duration ? { mediaMs: duration * 1000 } : {}) }) : await startLoopbackLab({ ...(f.labTurn ? { labTurn: true } : {}), ...(duration ? { mediaMs: duration * 1000 } : {}) });
         const w = world;
         if (!f.quiet) o.err(`mediapath demo${name ? ` --scenario ${name}` : ''}: the lab is up\n${w.description.map((d) => `  ${d}\n`).join('')}`);
@@ -124,18 +125,6 @@ export function registerDemo(program: Command, o: Output, setExit: (code: number
         setExit(2);
       }
     });
-}
-
-async function warmUp(): Promise<void> {
-  const w = await startVirtualLab('inside-inside', { seed: 1, mediaMs: 1000 });
-  const scheduler = new PacingScheduler({ clock: w.clock });
-  const random = new SeededRandom(1);
-  try {
-    await runTwoPartyCall(w, { strategy: 'lync', dialect: 'multipart-draft6', codec: 'PCMU', random: { caller: random.fork(), callee: random.fork() }, toolVersion: 'warm-up', title: 'warm-up', scheduler });
-  } finally {
-    scheduler.close();
-    await w.close();
-  }
 }
 
 function programVersion(program: Command): string {
