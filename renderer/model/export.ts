@@ -4,7 +4,8 @@ import type { ExportFormat, RunExport } from '../../main/api';
 export const EXPORT_CHOICES: ReadonlyArray<{ readonly format: ExportFormat; readonly label: string; readonly what: string }> = [
   { format: 'json', label: 'JSON', what: 'the report (verdict, phases, paths, figures, diagnoses)' },
   { format: 'junit', label: 'JUnit', what: 'the report as JUnit XML for CI' },
-  { format: 'csv', label: 'CSV', what: 'one row per path epoch' },
+  { format: 'csv', label: 'CSV', what: 'media figures per interval and path epoch' },
+  { format: 'summary', label: 'Summary', what: 'the report as plain text, as mediapath report prints it' },
   { format: 'jsonl', label: 'Timeline', what: 'every event, one per line (Open saved run reads it back)' },
   { format: 'bundle', label: 'Evidence bundle', what: 'all of the above in one .zip' },
 ];

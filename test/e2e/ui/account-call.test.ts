@@ -181,7 +181,7 @@ describe('Register, Call, Hang up, export and replay in Chromium over mediapath 
     expect(bundle.name).toMatch(/\.zip$/);
     expect(bundle.bytes.subarray(0, 2).toString('latin1')).toBe('PK');
     expect(zipNames(bundle.bytes)).toEqual(expect.arrayContaining(['report.json', 'timeline.jsonl']));
-    for (const label of ['JSON', 'JUnit', 'CSV']) expect((await downloaded(label)).bytes.length, label).toBeGreaterThan(0);
+    for (const label of ['JSON', 'JUnit', 'CSV', 'Summary']) expect((await downloaded(label)).bytes.length, label).toBeGreaterThan(0);
 
     await openTab('Path timeline');
     const before = await page.locator('[data-testid=path-changes]').textContent();

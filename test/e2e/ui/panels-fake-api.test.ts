@@ -230,13 +230,13 @@ describe('account, call and file panels against a fake engine', () => {
   it('exports each format as a download (the bundle decoded to zip bytes) and opens the timeline again', async () => {
     const files = page.getByRole('group', { name: 'Export the run' });
     const got: Record<string, Buffer> = {};
-    for (const label of ['JSON', 'JUnit', 'CSV', 'Timeline', 'Evidence bundle']) {
+    for (const label of ['JSON', 'JUnit', 'CSV', 'Summary', 'Timeline', 'Evidence bundle']) {
       const download = page.waitForEvent('download');
       await files.getByRole('button', { name: label, exact: true }).click();
       const d = await download;
       got[d.suggestedFilename()] = await readFile(await d.path());
     }
-    expect(Object.keys(got).sort()).toEqual(['fixture-call-1.bundle.zip', 'fixture-call-1.intervals.csv', 'fixture-call-1.junit.xml', 'fixture-call-1.report.json', 'fixture-call-1.timeline.jsonl']);
+    expect(Object.keys(got).sort()).toEqual(['fixture-call-1.bundle.zip', 'fixture-call-1.intervals.csv', 'fixture-call-1.junit.xml', 'fixture-call-1.report.json', 'fixture-call-1.summary.txt', 'fixture-call-1.timeline.jsonl']);
     expect(got['fixture-call-1.bundle.zip']!.equals(ZIP)).toBe(true);
     expect(got['fixture-call-1.report.json']!.toString()).toBe('json of the run');
     const before = await page.getByTestId('diagnoses').textContent();

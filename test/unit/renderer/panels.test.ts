@@ -172,8 +172,8 @@ describe('the header and the verdict (issue 7 bugs)', () => {
 });
 
 describe('exports', () => {
-  it('five choices; the bundle is base64 of a zip, the others text', () => {
-    expect(EXPORT_CHOICES.map((c) => c.label)).toEqual(['JSON', 'JUnit', 'CSV', 'Timeline', 'Evidence bundle']);
+  it('six choices; the bundle is base64 of a zip, the others text', () => {
+    expect(EXPORT_CHOICES.map((c) => c.label)).toEqual(['JSON', 'JUnit', 'CSV', 'Summary', 'Timeline', 'Evidence bundle']);
     const zip: RunExport = { fileName: 'run.zip', mimeType: 'application/zip', text: Buffer.from([0x50, 0x4b, 3, 4, 255]).toString('base64'), encoding: 'base64' };
     expect([...(exportBytes(zip) as Uint8Array)]).toEqual([0x50, 0x4b, 3, 4, 255]);
     expect(exportBytes({ fileName: 'r.json', mimeType: 'application/json', text: '{"a":1}', encoding: 'utf8' })).toBe('{"a":1}');
@@ -237,9 +237,9 @@ describe('panels rendered with a fake API', () => {
   it('export panel: a button per format, disabled until there is a run; Open saved run', () => {
     const props = { api: fakeApi(), onOpened: () => undefined, notify: () => undefined };
     const none = renderToString(createElement(ExportPanel, { ...props, hasRun: false }));
-    expect(none.match(/<button type="button" disabled="" title="[^"]*" data-format="\w+">/g)?.length).toBe(5);
+    expect(none.match(/<button type="button" disabled="" title="[^"]*" data-format="\w+">/g)?.length).toBe(6);
     const some = renderToString(createElement(ExportPanel, { ...props, hasRun: true }));
-    expect(text(some)).toMatch(/JSON JUnit CSV Timeline Evidence bundle Open saved run…/);
+    expect(text(some)).toMatch(/JSON JUnit CSV Summary Timeline Evidence bundle Open saved run…/);
     expect(some).not.toMatch(/data-format="\w+" disabled/);
     expect(some).toMatch(/aria-label="Open a saved run"/);
   });
