@@ -7,7 +7,7 @@ import { CryptoRandom, SeededRandom } from '../common/random';
 import type { MediaRelay } from '../mras/types';
 import { NodeNet } from '../net/node/node-net';
 import type { DatagramSocket, Net, NetworkInterface } from '../net/types';
-import { VirtualNetwork, type ImpairmentSpec, type VirtualHost } from '../net/virtual';
+import { VirtualNetwork, type GroundTruth, type ImpairmentSpec, type VirtualHost } from '../net/virtual';
 import { startCoturn } from './coturn';
 import { addSite, corp, TWO_SITES as ICE_TWO_SITES, type SiteSpec } from './ice-scenarios';
 import { startLabRegistrar, type LabRegistrar, type RegistrarKnobs } from './registrar';
@@ -70,6 +70,8 @@ export interface LabCallWorld {
   onChecksStarted(at: number): void;
   /** Runs `p` to completion: on the virtual network, moving fake time while it runs. */
   run<T>(p: Promise<T>, limitMs?: number): Promise<T>;
+  /** What the virtual network did with every packet (virtual worlds only): the tests' ground truth. */
+  readonly truth?: GroundTruth;
   /** Leftovers after close (timers on a fake clock, sockets of the virtual network). */
   leftovers(): { readonly timers: number; readonly openResources: number };
   close(): Promise<void>;
@@ -345,6 +347,7 @@ export async function startVirtualLab(name: CallScenarioName, opts: VirtualLabOp
   const run = <T>(p: Promise<T>, limitMs = 120_000): Promise<T> => driveFakeClock(clock, p, limitMs);
   return {
     kind: 'virtual',
+    truth: net.truth,
     scenario: name,
     clock,
     seed,

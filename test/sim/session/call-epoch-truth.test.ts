@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { SeededRandom } from '../../../main/common/random';
 import { startVirtualLab, type CallScenarioName, type LabCallWorld } from '../../../main/lab/call-lab';
 import { PacingScheduler } from '../../../main/media/stream';
-import { VirtualNetwork, type GroundTruth, type PacketRecord } from '../../../main/net/virtual';
+import type { GroundTruth, PacketRecord } from '../../../main/net/virtual';
 import { reportFromTimeline, type Report } from '../../../main/report';
 import { thresholdsEntry } from '../../../main/session/call-events';
 import { runTwoPartyCall } from '../../../main/session/call-run';
@@ -19,11 +19,9 @@ const EDGE = '203.0.113.10';
 const RTP = 172;
 const VIA_OWN_RELAY = [RTP + 36, RTP + 4];
 
-/** The virtual lab's network (the world does not hand it out: it is reached through a phone's host). */
 function truthOf(world: LabCallWorld): GroundTruth {
-  const fabric = (world.caller.net as unknown as { fabric?: unknown }).fabric;
-  if (!(fabric instanceof VirtualNetwork)) throw new Error('the virtual lab phone no longer reaches its VirtualNetwork');
-  return fabric.truth;
+  if (!world.truth) throw new Error('a virtual lab world carries its ground truth');
+  return world.truth;
 }
 
 interface PathTruth {
