@@ -71,7 +71,7 @@ export class ApiServer implements MediapathApi {
       host: { begin: (runId, name) => this.beginRun(runId, name), publish: (e) => this.publish(e), currentRunId: () => this.runId },
       secrets: opts.secrets ?? new MemorySecretStore(),
       settings: () => this.settings(),
-      ...(opts.lab ? { lab: opts.lab } : {}),
+      ...(opts.lab ? { lab: opts.lab, clock: opts.lab.clock } : {}),
       toolVersion: opts.version,
       logger: this.log,
       ...opts.engine,

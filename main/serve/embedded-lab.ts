@@ -29,6 +29,11 @@ export interface EmbeddedLab extends LabAccounts {
   readonly account: Account;
   readonly calleeAor: string;
   readonly turn: LabCallWorld['turn'];
+  /**
+   * The lab's clock: the engine runs its accounts on it too, so the one-way delay both ends read
+   * from the probes (sent at on one side, arrived at on the other) shares one origin.
+   */
+  readonly clock: Clock;
   /** Plain sentences: what runs where. */
   readonly description: readonly string[];
   /** Calls bob has answered so far. */
@@ -130,6 +135,7 @@ export async function startEmbeddedLab(opts: EmbeddedLabOptions = {}): Promise<E
     account,
     calleeAor: callee.aor,
     turn: world.turn,
+    clock,
     description: [...world.description, `bob (${callee.aor}) registered on ${callee.ip}, answering every call`, `the direct path alice → bob is down for the first ${(forMs / 1000).toFixed(1)} s of each call's checks: relay first, then host`],
     // The lab's two users, when registering at the lab's registrar (bob too: a second page can be bob).
     passwordFor: (a) => (a.registrar !== registrar ? undefined : isLabAlice(a) ? caller.password : a.aor.toLowerCase() === callee.aor ? callee.password : undefined),

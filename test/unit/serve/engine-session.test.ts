@@ -150,8 +150,12 @@ describe('ApiServer with the embedded lab', () => {
       await writeFile(zipFile, Buffer.from((exp.ok ? (exp.value as { text: string }) : { text: '' }).text, 'base64'));
       const listing = (await run('unzip', ['-l', zipFile])).stdout;
       for (const f of ['README.txt', 'report.json', 'junit.xml', 'intervals.csv', 'summary.txt', 'timeline.jsonl']) expect(listing).toContain(f);
-      const report = JSON.parse((await run('unzip', ['-p', zipFile, 'report.json'])).stdout) as { verdict: string; registration: { ok: boolean } };
+      const report = JSON.parse((await run('unzip', ['-p', zipFile, 'report.json'])).stdout) as { verdict: string; registration: { ok: boolean }; epochs: Array<{ oneWayMs?: number | null }> };
       expect(report.verdict).toBe(verdict?.type === 'verdict' ? verdict.verdict : '');
+      // Both lab phones read one clock, so the one-way delay is measured, and a delay is never negative.
+      const oneWay = report.epochs.map((e) => e.oneWayMs).filter((v): v is number => typeof v === 'number');
+      expect(oneWay.length).toBeGreaterThan(0);
+      for (const v of oneWay) expect(v).toBeGreaterThanOrEqual(0);
       expect(report.registration.ok).toBe(true);
       expect((await run('unzip', ['-p', zipFile, 'timeline.jsonl'])).stdout).not.toContain('alice-lab-pw');
       const junit = await api.invoke('exportRun', { format: 'junit' });
