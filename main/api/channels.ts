@@ -19,6 +19,7 @@ export const API_METHODS = [
   'currentRun',
   'getSettings',
   'saveSettings',
+  'revealMrasCredentials',
 ] as const;
 export type ApiMethodName = (typeof API_METHODS)[number];
 

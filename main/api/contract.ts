@@ -169,6 +169,14 @@ export interface RunView {
   readonly skipped?: Readonly<Record<string, number>>;
 }
 
+/** The live MRAS credential in clear, asked for on purpose (never on the Timeline or in a saved run). */
+export interface MrasSecret {
+  readonly username: string;
+  readonly password: string;
+  /** Wall-clock expiry, Date.now() milliseconds. */
+  readonly expiresAt: number;
+}
+
 export interface RunExport {
   readonly fileName: string;
   readonly mimeType: string;
@@ -214,6 +222,8 @@ export interface MediapathApi {
   currentRun(): Promise<ApiResult<RunView>>;
   getSettings(): Promise<ApiResult<Settings>>;
   saveSettings(input: Settings): Promise<ApiResult<Settings>>;
+  /** The registered account's live MRAS username and password (the inspector's reveal). */
+  revealMrasCredentials(): Promise<ApiResult<MrasSecret>>;
   onDidEvent(cb: (e: EngineEvent) => void): Unsubscribe;
 }
 
@@ -239,6 +249,7 @@ export const INPUT_SCHEMAS: { readonly [M in ApiMethod]: z.ZodType<ApiInput<M>, 
   currentRun: noInputSchema,
   getSettings: noInputSchema,
   saveSettings: settingsSchema,
+  revealMrasCredentials: noInputSchema,
 };
 
 // The channel list and the interface must name the same methods, both ways.

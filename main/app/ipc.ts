@@ -28,6 +28,7 @@ export function ipcHandlers(api: ApiServer): IpcHandlers {
     currentRun: via('currentRun'),
     getSettings: via('getSettings'),
     saveSettings: via('saveSettings'),
+    revealMrasCredentials: via('revealMrasCredentials'),
   };
 }
 

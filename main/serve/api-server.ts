@@ -170,6 +170,7 @@ export class ApiServer implements MediapathApi {
         );
       },
       currentRun: async () => ok(this.view()),
+      revealMrasCredentials: async () => this.engine.revealMrasCredentials(),
       getSettings: async () => ok(await this.settings()),
       saveSettings: async (input) => {
         // The lab's account is the lab's, not the user's: it is offered, never written.
@@ -239,6 +240,7 @@ export class ApiServer implements MediapathApi {
   currentRun = () => this.dispatch('currentRun', undefined) as ReturnType<MediapathApi['currentRun']>;
   getSettings = () => this.dispatch('getSettings', undefined) as ReturnType<MediapathApi['getSettings']>;
   saveSettings: MediapathApi['saveSettings'] = (i) => this.dispatch('saveSettings', i) as ReturnType<MediapathApi['saveSettings']>;
+  revealMrasCredentials = () => this.dispatch('revealMrasCredentials', undefined) as ReturnType<MediapathApi['revealMrasCredentials']>;
 
   private view(): RunView {
     return { runId: this.runId, name: this.runName, events: this.events };

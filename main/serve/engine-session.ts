@@ -1,5 +1,5 @@
 import { isIP } from 'node:net';
-import { engineEventSchema, type Account, type AnswerInput, type ApiResult, type CallHandle, type CallInput, type EngineEvent, type HangupInput, type RegisterInput, type RegistrationInfo, type Settings } from '../api';
+import { engineEventSchema, type Account, type AnswerInput, type ApiResult, type CallHandle, type CallInput, type EngineEvent, type HangupInput, type MrasSecret, type RegisterInput, type RegistrationInfo, type Settings } from '../api';
 import { parseHostPort } from '../common/address';
 import { RealClock, type Clock, type TimerHandle } from '../common/clock';
 import { type ErrorInfo, toErrorInfo } from '../common/errors';
@@ -146,6 +146,14 @@ export class EngineSession {
   /** The report of the last finished call, when the current run is that call's. */
   currentReport(): Report | undefined {
     return this.currentTimeline() && this.runEnded ? this.lastReport : undefined;
+  }
+
+  /** The registered account's live MRAS credential, in clear, for the user who asked to see it. */
+  revealMrasCredentials(): ApiResult<MrasSecret> {
+    if (!this.reg) return err(notRegistered('no MRAS credentials to show'));
+    const g = this.reg.endpoint.mrasGrant;
+    if (!g) return err({ code: 'MRAS_FAILED', message: 'this registration holds no MRAS credentials (no mrasUri, or MRAS gave none)', layer: 'api' });
+    return ok({ username: g.username, password: g.password, expiresAt: g.expiresAtWall });
   }
 
   async register(input: RegisterInput): Promise<ApiResult<RegistrationInfo>> {

@@ -347,6 +347,15 @@ export class Endpoint {
     return live ? this.relayConfigs(live) : this.resolvedRelays;
   }
 
+  /**
+   * The live MRAS grant (username, password, relays, expiry), for a user who asks to see the
+   * credential itself (the MRAS inspector's reveal). Never put on the Timeline: a saved run must
+   * not carry a relay password.
+   */
+  get mrasGrant(): MrasCredentialGrant | undefined {
+    return this.mras?.current();
+  }
+
   /** Where end-of-call QoE reports go (provisioning's `qosUri`, PROTOCOLS.md §0 step 7); none: no report. */
   get qosUri(): string | undefined {
     return this.serverConfig?.qosUri;

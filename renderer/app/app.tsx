@@ -128,7 +128,7 @@ export function App({ api }: { api: MediapathApi }) {
   const verdict = verdictOf(events);
   const tabs: TabDef[] = [
     { id: 'registration', label: 'Registration', render: () => <RegistrationView events={events} /> },
-    { id: 'mras', label: 'MRAS', render: () => <MrasView events={events} /> },
+    { id: 'mras', label: 'MRAS', render: () => <MrasView events={events} reveal={() => api.revealMrasCredentials()} /> },
     { id: 'candidates', label: 'Candidates', badge: cands.local.length + cands.remote.length ? `${cands.local.length}/${cands.remote.length}` : undefined, render: () => <CandidatesView events={events} /> },
     { id: 'checks', label: 'Checks', badge: checks.rows.length ? String(checks.rows.length) : undefined, render: () => <ChecksView events={events} /> },
     { id: 'path', label: 'Path timeline', badge: path.changes.length ? String(path.changes.length) : undefined, render: () => <PathTimelineView events={events} /> },

@@ -69,6 +69,7 @@ export function createWsApi(url: string, WebSocketImpl: typeof WebSocket = WebSo
     currentRun: () => invoke('currentRun'),
     getSettings: () => invoke('getSettings'),
     saveSettings: (i) => invoke('saveSettings', i),
+    revealMrasCredentials: () => invoke('revealMrasCredentials'),
     onDidEvent(cb) {
       listeners.add(cb);
       return () => void listeners.delete(cb);

@@ -1,12 +1,18 @@
 import { useState } from 'react';
-import type { EngineEvent } from '../../main/api';
+import type { ApiResult, EngineEvent, MrasSecret } from '../../main/api';
 import { fmtMs } from '../model/format';
 import { mrasOf } from '../model/mras';
 import { plainError } from '../model/registration';
 import { Empty } from './common';
 
-export function MrasView({ events, now }: { events: readonly EngineEvent[]; now?: number }) {
-  const [reveal, setReveal] = useState(false);
+/**
+ * The Timeline never carries the MRAS password (a saved run must not): "reveal" asks the engine
+ * for the live credential on purpose, and the page keeps it only while it is shown.
+ */
+type Revealed = { readonly kind: 'shown'; readonly username: string; readonly password: string } | { readonly kind: 'refused'; readonly message: string } | { readonly kind: 'asking' };
+
+export function MrasView({ events, now, reveal: ask }: { events: readonly EngineEvent[]; now?: number; reveal?: () => Promise<ApiResult<MrasSecret>> }) {
+  const [revealed, setRevealed] = useState<Revealed | null>(null);
   const m = mrasOf(events);
   const t0 = events[0]?.at ?? 0;
   if (m.failure && !m.current) {
@@ -41,10 +47,30 @@ export function MrasView({ events, now }: { events: readonly EngineEvent[]; now?
         </dd>
         <dt>Password</dt>
         <dd className="mono">
-          {reveal ? (c.password ?? '(not shown to the UI)') : '••••••••'}{' '}
-          <button type="button" className="link" onClick={() => setReveal(!reveal)} aria-pressed={reveal}>
-            {reveal ? 'hide' : 'reveal'}
-          </button>
+          <span data-testid="mras-password">{revealed?.kind === 'shown' && revealed.username === c.username ? revealed.password : '••••••••'}</span>{' '}
+          {ask ? (
+            <button
+              type="button"
+              className="link"
+              aria-pressed={revealed?.kind === 'shown'}
+              disabled={revealed?.kind === 'asking'}
+              onClick={() => {
+                if (revealed?.kind === 'shown') return setRevealed(null);
+                setRevealed({ kind: 'asking' });
+                void ask().then((r) => setRevealed(r.ok ? { kind: 'shown', username: r.value.username, password: r.value.password } : { kind: 'refused', message: r.error.message }));
+              }}
+            >
+              {revealed?.kind === 'shown' ? 'hide' : 'reveal'}
+            </button>
+          ) : (
+            <span className="muted">(a saved run does not keep it)</span>
+          )}
+          {revealed?.kind === 'refused' ? (
+            <span className="error" role="alert">
+              {' '}
+              {revealed.message}
+            </span>
+          ) : null}
         </dd>
         <dt>Lifetime</dt>
         <dd>

@@ -174,6 +174,12 @@ describe('Register, Call, Hang up, export and replay in Chromium over mediapath 
     await shot('26-call-sip-ladder');
     await openTab('MRAS');
     expect((await page.getByTestId('mras-username').textContent())?.trim()).toMatch(/^\d+:alice$/);
+    // The password is asked of the engine on purpose (the Timeline never has it), hidden again on a second press.
+    expect(await page.getByTestId('mras-password').textContent()).toBe('••••••••');
+    await page.getByRole('button', { name: 'reveal' }).click();
+    await expect.poll(() => page.getByTestId('mras-password').textContent()).toMatch(/^[A-Za-z0-9+/]{20,}={0,2}$/);
+    await page.getByRole('button', { name: 'hide' }).click();
+    expect(await page.getByTestId('mras-password').textContent()).toBe('••••••••');
   }, 150_000);
 
   it('exports the evidence bundle (a zip with report.json and timeline.jsonl) and replays the exported Timeline', async () => {

@@ -21,6 +21,7 @@ describe('api channels', () => {
         "mediapath:currentRun",
         "mediapath:getSettings",
         "mediapath:saveSettings",
+        "mediapath:revealMrasCredentials",
         "mediapath:event",
       ]
     `);

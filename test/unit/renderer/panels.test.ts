@@ -41,6 +41,7 @@ function fakeApi(over: Partial<MediapathApi> = {}): MediapathApi & { calls: Arra
     currentRun: async () => ({ ok: true, value: { runId: null, name: 'none', events: [] } }),
     getSettings: async () => ({ ok: true, value: settings }),
     saveSettings: async (s) => ({ ok: true, value: s }),
+    revealMrasCredentials: no('revealMrasCredentials'),
     onDidEvent: () => () => undefined,
     ...over,
   };

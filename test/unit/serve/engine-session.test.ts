@@ -85,6 +85,7 @@ describe('ApiServer with the embedded lab', () => {
     expect(await api.invoke('hangup', { callId: 'call-9' })).toMatchObject({ ok: false, error: { code: 'API_NO_SUCH_CALL' } });
     expect(await api.invoke('unregister', undefined)).toMatchObject({ ok: false, error: { code: 'API_NOT_REGISTERED' } });
     expect(await api.invoke('answer', { auto: true })).toMatchObject({ ok: false, error: { code: 'API_NOT_REGISTERED' } });
+    expect(await api.invoke('revealMrasCredentials', undefined)).toMatchObject({ ok: false, error: { code: 'API_NOT_REGISTERED' } });
     // Validation before anything runs.
     expect(await api.invoke('hangup', {})).toMatchObject({ ok: false, error: { code: 'INVALID_ARGUMENT' } });
     expect(await api.invoke('register', { account: { ...settings.accounts[0], transport: 'sctp' } })).toMatchObject({ ok: false, error: { code: 'INVALID_ARGUMENT' } });
@@ -109,6 +110,12 @@ describe('ApiServer with the embedded lab', () => {
       expect(rec.events.find((e) => e.type === 'registration' && e.state === 'registered')).toMatchObject({ aor: 'sip:alice@lab.test' });
       // The MRAS password never crosses the API in clear.
       expect(JSON.stringify(rec.events)).not.toContain('alice-lab-pw');
+      // …except when the user asks for it (the inspector's reveal), and never onto the Timeline.
+      const grant = rec.events.find((e) => e.type === 'mras.credentials');
+      const secret = await api.invoke('revealMrasCredentials', undefined);
+      expect(secret).toMatchObject({ ok: true, value: { username: grant?.type === 'mras.credentials' ? grant.username : '?', password: expect.stringMatching(/^[A-Za-z0-9+/]{20,}={0,2}$/) } });
+      const password = secret.ok ? (secret.value as { password: string }).password : '?';
+      expect(JSON.stringify(rec.events)).not.toContain(password);
 
       const call = await api.invoke('call', { target: lab.calleeAor });
       expect(call).toMatchObject({ ok: true, value: { callId: expect.stringMatching(/^call-\d+$/) } });
