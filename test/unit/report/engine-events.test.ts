@@ -33,7 +33,7 @@ describe('a Timeline of main/api EngineEvents', () => {
     const v = toVerdictEvent(reportFromTimeline(t), 15_020);
     expect(engineEventSchema.safeParse(v).success).toBe(true);
     expect(v.verdict).toBe('fail');
-    expect(v.checks[0]).toEqual({ name: 'epoch 1111:1 lossPct', ok: false, detail: 'packet loss 1.19% (limit < 1%, any 15 s)' });
+    expect(v.checks[0]).toEqual({ name: 'epoch 1 relay lossPct', ok: false, detail: 'packet loss 1.19% (limit < 1%, any 15 s)' });
     expect(v.checks).toHaveLength(5 + 12 - 2);
   });
 });
