@@ -131,6 +131,27 @@ export const mediaStatsSchema = z
     rttMs: z.number().min(0).optional(),
     /** E-model MOS (ITU-T G.107), 1–4.5. */
     mos: z.number().min(0).max(5).optional(),
+    /**
+     * What was received in the interval, split by the path epoch the peer SENT it on (a path cut
+     * shows as loss of the old path's epoch, learnt once the new path delivers). The whole-interval
+     * figures above mix them at a path change; charts per epoch read these where present.
+     */
+    byEpoch: z
+      .array(
+        z
+          .object({
+            epoch: z.number().int().min(0),
+            packetsExpected: z.number().int().min(0),
+            packetsReceived: z.number().int().min(0),
+            lossPct: z.number().min(0).max(100).optional(),
+            jitterMs: z.number().min(0).optional(),
+            mos: z.number().min(0).max(5).optional(),
+          })
+          .readonly(),
+      )
+      .max(64)
+      .readonly()
+      .optional(),
   })
   .readonly();
 export type MediaStatsView = z.infer<typeof mediaStatsSchema>;

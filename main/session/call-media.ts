@@ -31,16 +31,33 @@ export function followIcePath(agent: IceAgent, session: MediaSession, component 
  * the entry keeps both, so the report reads the counts (bursts, reorder, windows) and the UI reads
  * the flat figures.
  */
-export function flatMediaFigures(s: MediaIntervalStats): { packetsSent: number; packetsReceived?: number; lossPct?: number; jitterMs?: number; rttMs?: number; mos?: number } {
+export function flatMediaFigures(s: MediaIntervalStats): {
+  packetsSent: number;
+  packetsReceived?: number;
+  lossPct?: number;
+  jitterMs?: number;
+  rttMs?: number;
+  mos?: number;
+  byEpoch?: Array<{ epoch: number; packetsExpected: number; packetsReceived: number; lossPct?: number; jitterMs?: number; mos?: number }>;
+} {
   const r = s.received;
   const measured = r !== undefined && r.expected > 0;
   const rtt = s.rtt.count > 0 ? (s.rtt.meanMs ?? s.rtt.lastMs) : undefined;
+  // The api bounds the split (64 parts): an interval spanning more epochs than that keeps its latest.
+  const byEpoch = s.receivedEpochs?.slice(-64).map((p) => ({
+    epoch: p.epoch,
+    packetsExpected: Math.max(0, p.expected),
+    packetsReceived: p.received,
+    ...(p.expected > 0 ? { lossPct: Math.min(100, (100 * Math.max(0, p.lost)) / p.expected), ...(p.received > 0 ? { jitterMs: p.jitterMs } : {}) } : {}),
+    ...(p.mos !== undefined && Number.isFinite(p.mos) ? { mos: p.mos } : {}),
+  }));
   return {
     packetsSent: s.sent.packets,
     ...(r ? { packetsReceived: r.received } : {}),
     ...(measured ? { lossPct: Math.min(100, (100 * Math.max(0, r.lost)) / r.expected), jitterMs: r.jitterMs } : {}),
     ...(rtt !== undefined && Number.isFinite(rtt) ? { rttMs: rtt } : {}),
     ...(s.mos !== undefined && Number.isFinite(s.mos) ? { mos: s.mos } : {}),
+    ...(byEpoch?.length ? { byEpoch } : {}),
   };
 }
 

@@ -26,32 +26,59 @@ function mean(xs: ReadonlyArray<number | null>): number | undefined {
   return v.length ? v.reduce((a, b) => a + b, 0) / v.length : undefined;
 }
 
-/** `media.stats` grouped per path epoch, in epoch order, with each metric's mean over the epoch. */
+type Point = { readonly t: number } & Partial<Record<Metric, number>>;
+
+/**
+ * `media.stats` grouped per path epoch, in epoch order, with each metric's mean over the epoch.
+ * Received figures go to the epoch the peer sent them on when the engine says so (`byEpoch`): the
+ * loss of a cut path, learnt only once the new path delivers, is drawn on the old path's series.
+ * The round trip and what we sent belong to the interval's own (current) epoch.
+ */
 export function chartsOf(events: readonly EngineEvent[]): EpochSeries[] {
   const t0 = events[0]?.at ?? 0;
-  const epochs = new Map<number, { path: MediaPathView | null; t: number[]; values: Record<Metric, Array<number | null>>; sent: number; received: number }>();
+  const epochs = new Map<number, { path: MediaPathView | null; points: Point[]; sent: number; received: number }>();
+  const series = (epoch: number, path: MediaPathView | null) => {
+    let ep = epochs.get(epoch);
+    if (!ep) {
+      ep = { path, points: [], sent: 0, received: 0 };
+      epochs.set(epoch, ep);
+    }
+    ep.path ??= path;
+    return ep;
+  };
+  const defined = <T extends object>(o: T): T => Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as T;
   for (const e of events) {
     if (e.type !== 'media.stats') continue;
-    let ep = epochs.get(e.epoch);
-    if (!ep) {
-      ep = { path: e.path, t: [], values: { lossPct: [], jitterMs: [], rttMs: [], mos: [] }, sent: 0, received: 0 };
-      epochs.set(e.epoch, ep);
+    const t = (e.stats.endMs - t0) / 1000;
+    const own = series(e.epoch, e.path);
+    own.sent += e.stats.packetsSent ?? 0;
+    const parts = e.stats.byEpoch;
+    if (!parts) {
+      own.points.push(defined({ t, lossPct: e.stats.lossPct, jitterMs: e.stats.jitterMs, rttMs: e.stats.rttMs, mos: e.stats.mos }));
+      own.received += e.stats.packetsReceived ?? 0;
+      continue;
     }
-    ep.path ??= e.path;
-    ep.t.push((e.stats.endMs - t0) / 1000);
-    for (const m of METRICS) ep.values[m].push(e.stats[m] ?? null);
-    ep.sent += e.stats.packetsSent ?? 0;
-    ep.received += e.stats.packetsReceived ?? 0;
+    const mine = parts.find((p) => p.epoch === e.epoch);
+    own.points.push(defined({ t, lossPct: mine?.lossPct, jitterMs: mine?.jitterMs, rttMs: e.stats.rttMs, mos: mine?.mos }));
+    for (const p of parts) {
+      const ep = p.epoch === e.epoch ? own : series(p.epoch, null);
+      ep.received += p.packetsReceived;
+      if (p.epoch !== e.epoch) ep.points.push(defined({ t, lossPct: p.lossPct, jitterMs: p.jitterMs, mos: p.mos }));
+    }
   }
   return [...epochs.entries()]
     .sort(([a], [b]) => a - b)
-    .map(([epoch, ep]) => ({
-      epoch,
-      path: ep.path,
-      t: ep.t,
-      values: ep.values,
-      summary: { lossPct: mean(ep.values.lossPct), jitterMs: mean(ep.values.jitterMs), rttMs: mean(ep.values.rttMs), mos: mean(ep.values.mos) },
-      packetsSent: ep.sent,
-      packetsReceived: ep.received,
-    }));
+    .map(([epoch, ep]) => {
+      const points = [...ep.points].sort((a, b) => a.t - b.t);
+      const values = Object.fromEntries(METRICS.map((m) => [m, points.map((p) => p[m] ?? null)])) as Record<Metric, Array<number | null>>;
+      return {
+        epoch,
+        path: ep.path,
+        t: points.map((p) => p.t),
+        values,
+        summary: { lossPct: mean(values.lossPct), jitterMs: mean(values.jitterMs), rttMs: mean(values.rttMs), mos: mean(values.mos) },
+        packetsSent: ep.sent,
+        packetsReceived: ep.received,
+      };
+    });
 }

@@ -3,7 +3,9 @@ import { SeededRandom } from '../../../main/common/random';
 import { startVirtualLab, type CallScenarioName, type LabCallWorld } from '../../../main/lab/call-lab';
 import { PacingScheduler } from '../../../main/media/stream';
 import type { GroundTruth, PacketRecord } from '../../../main/net/virtual';
+import { engineEventSchema, type EventOf } from '../../../main/api';
 import { reportFromTimeline, type Report } from '../../../main/report';
+import type { TimelineReader } from '../../../main/session/timeline';
 import { thresholdsEntry } from '../../../main/session/call-events';
 import { runTwoPartyCall } from '../../../main/session/call-run';
 import { DEFAULT_PROFILE } from '../../../main/session/thresholds';
@@ -50,6 +52,14 @@ function mediaTotals(r: Report): { received: number; expected: number } {
   return { received: Number(m[1]), expected: Number(m[2]) };
 }
 
+/** The media.stats entries as the UI receives them (main/api's schema: what the charts draw). */
+function uiEvents(t: TimelineReader): Array<EventOf<'media.stats'>> {
+  return t.events.flatMap((e) => {
+    const parsed = engineEventSchema.safeParse(e);
+    return parsed.success && parsed.data.type === 'media.stats' ? [parsed.data] : [];
+  });
+}
+
 async function call(name: CallScenarioName, seed: number) {
   const world = await startVirtualLab(name, { seed });
   const scheduler = new PacingScheduler({ clock: world.clock });
@@ -72,16 +82,20 @@ async function call(name: CallScenarioName, seed: number) {
   expect(world.leftovers()).toEqual({ timers: 0, openResources: 0 });
   return {
     // Each side's report is about the peer's stream: the truth of what the peer sent.
-    caller: { report: reportFromTimeline(result.caller.timeline), truth: rtpTruth(records, ips.callee, ips.caller) },
-    callee: { report: reportFromTimeline(result.callee.timeline), truth: rtpTruth(records, ips.caller, ips.callee) },
+    caller: { report: reportFromTimeline(result.caller.timeline), ui: uiEvents(result.caller.timeline), truth: rtpTruth(records, ips.callee, ips.caller) },
+    callee: { report: reportFromTimeline(result.callee.timeline), ui: uiEvents(result.callee.timeline), truth: rtpTruth(records, ips.caller, ips.callee) },
   };
 }
 
 describe('per-epoch media figures against the network ground truth', () => {
   it.each([1, 2])('consent-loss (seed %i): the outage counts against the host epoch, the relay epoch has what the relay lost (nothing)', async (seed) => {
     const sides = await call('consent-loss', seed);
-    for (const [side, { report, truth }] of Object.entries(sides)) {
+    for (const [side, { report, truth, ui }] of Object.entries(sides)) {
       const why = `${side}: ${JSON.stringify({ epochs: report.epochs, truth })}`;
+      // What the UI's charts get says the same: the host epoch's parts lose exactly the cut packets.
+      const hostEpoch = ui.find((e) => e.path?.kind === 'host')?.epoch;
+      const hostParts = ui.flatMap((e) => (e.stats.byEpoch ?? []).filter((p) => p.epoch === hostEpoch));
+      expect(hostParts.reduce((n, p) => n + p.packetsExpected - p.packetsReceived, 0), why).toBe(truth.host.dropped);
       // The cut really dropped the peer's RTP on the LAN path, and nothing through the relay.
       expect(truth.host.dropped, why).toBeGreaterThan(100);
       expect(truth.relay.dropped, why).toBe(0);

@@ -38,6 +38,36 @@ describe('view models', () => {
     expect(epochs[1]!.t).toEqual([2.7, 3.7]);
   });
 
+  it('draws received figures on the epoch the peer sent them on (a cut path\'s loss stays on that path)', () => {
+    const path = (kind: 'host' | 'relay') => ({ kind, label: `${kind}/udp a → ${kind}/udp b` });
+    const stats = (at: number, epoch: number, over: Record<string, unknown>): EngineEvent =>
+      ({ type: 'media.stats', at, epoch, path: path(epoch === 1 ? 'host' : 'relay'), stats: { startMs: at - 1000, endMs: at, packetsSent: 50, rttMs: 5, ...over } }) as EngineEvent;
+    const events: EngineEvent[] = [
+      stats(1000, 1, { packetsReceived: 50, lossPct: 0, mos: 4.4, byEpoch: [{ epoch: 1, packetsExpected: 50, packetsReceived: 50, lossPct: 0, jitterMs: 1, mos: 4.4 }] }),
+      // The host path is cut; the relay's first interval learns that 100 host packets never came.
+      stats(3000, 2, {
+        packetsReceived: 40,
+        lossPct: 71.4,
+        mos: 2,
+        byEpoch: [
+          { epoch: 1, packetsExpected: 100, packetsReceived: 0, lossPct: 100 },
+          { epoch: 2, packetsExpected: 40, packetsReceived: 40, lossPct: 0, jitterMs: 2, mos: 4.3 },
+        ],
+      }),
+    ];
+    const [host, relay] = chartsOf(events);
+    expect(host!.values.lossPct).toEqual([0, 100]);
+    expect(host!.t).toEqual([0, 2]); // seconds since the run's first event
+    expect(host!.values.rttMs).toEqual([5, null]);
+    expect(relay!.values.lossPct).toEqual([0]);
+    expect(relay!.values.mos).toEqual([4.3]);
+    expect(relay!.values.rttMs).toEqual([5]);
+    expect([host!.packetsReceived, relay!.packetsReceived]).toEqual([50, 40]);
+    // Without the split (older saved runs): the whole interval on its current epoch, as before.
+    const old = chartsOf(events.map((e) => (e.type === 'media.stats' ? ({ ...e, stats: { ...e.stats, byEpoch: undefined } } as EngineEvent) : e)));
+    expect(old[1]!.values.lossPct).toEqual([71.4]);
+  });
+
   it('reads Call-ID for the ladder, compact form too', () => {
     const e: EngineEvent[] = [{ type: 'sip.received', at: 1, text: 'BYE sip:a@b SIP/2.0\r\ni: abc@host\r\n\r\n', peer: '1.2.3.4:5060', transport: 'tcp' }];
     expect(ladderOf(e).messages[0]).toMatchObject({ from: '1.2.3.4:5060', to: 'mediapath', callId: 'abc@host', summary: 'BYE sip:a@b SIP/2.0' });
