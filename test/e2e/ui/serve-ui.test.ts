@@ -65,7 +65,8 @@ describe('the UI in Chromium over mediapath serve', () => {
     await page.locator('input[name=seed]').fill('1');
     await page.getByRole('button', { name: 'Run lab scenario' }).click();
     await expect.poll(() => page.getByTestId('status').textContent(), { timeout: 30_000 }).toMatch(/PASS/);
-    expect(await page.getByTestId('run-title').textContent()).toMatch(/lab ICE promotion · lync · seed 1 — PASS/);
+    // The status line follows runScenario's answer, the run title the event stream: either may paint first.
+    await expect.poll(() => page.getByTestId('run-title').textContent()).toMatch(/lab ICE promotion · lync · seed 1 — PASS/);
 
     await openTab('Candidates');
     for (const table of ['local-candidates', 'remote-candidates']) {
