@@ -1,4 +1,3 @@
-import type { TransportAddress } from '../common/address';
 import type { Disposable } from '../common/events';
 import type { IceAgent } from './agent';
 import type { CandidateView } from './candidate';
@@ -38,13 +37,17 @@ export function pathInfoOf(p: PairView | undefined): SelectedPathInfo | null {
   return p ? { id: p.id, kind: pathKind(p), label: pathLabel(p) } : null;
 }
 
-/** One component as a datagram path: sends on whatever pair is selected now, hears every pair. */
-export function selectedPathOf(agent: IceAgent, component = 1): { send(bytes: Uint8Array): boolean; onDatagram(cb: (bytes: Uint8Array, from: TransportAddress) => void): Disposable } {
+/**
+ * One component as a datagram path: sends on whatever pair is selected now, hears every pair, and
+ * says which pair (its id, as `pathInfoOf` gives it) a datagram arrived on when one matches — so
+ * a receiver can file what the peer sent under the pair it travelled on.
+ */
+export function selectedPathOf(agent: IceAgent, component = 1): { send(bytes: Uint8Array): boolean; onDatagram(cb: (bytes: Uint8Array, via?: string) => void): Disposable } {
   return {
     send: (bytes) => agent.state !== 'closed' && agent.send(component, bytes),
     onDatagram: (cb) =>
-      agent.onData((c, bytes, from) => {
-        if (c === component) cb(bytes, from);
+      agent.onPairData((pair, c, bytes) => {
+        if (c === component) cb(bytes, pair?.id);
       }),
   };
 }

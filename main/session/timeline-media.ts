@@ -9,8 +9,12 @@ import { eventsOf, type KnownEvent, type MediaIntervalStatsData, type PathInfoDa
  *
  * What we received is attributed to the peer's SENDER epoch, not to the interval's current path:
  * a stats interval carries its reception split by the peer's path epochs (`receivedEpochs`), and
- * each part becomes a row of the local epoch of the same number — ICE moves both ends onto one
- * pair, one epoch per move, so the numbers name the same path on both ends. Packets the peer sent
+ * each part becomes a row of the local epoch on the pair it arrived on: the part says which pair
+ * its first packet came in on (`via`, the ICE pair id), and the local epoch on that pair is the
+ * same path seen from here. The two ends need not have moved the same number of times (one end
+ * may pass through a relay-over-TCP pair for a millisecond that the other never selects). Without
+ * `via`, the local epoch of the same number (ICE moves both ends onto one pair, one epoch per
+ * move, so the numbers usually agree). Packets the peer sent
  * on a path just before it was cut are learnt lost only once its next path's first packet
  * arrives (in a later interval, often on the new path): they still count against the path they
  * were sent on. A peer epoch with no local epoch of its number (the ends moved a different number
@@ -75,6 +79,7 @@ const burstSchema = z.object({ burstCount: finiteSchema.optional(), burstDensity
 const receivedEpochSchema = z
   .object({
     epoch: z.number().int().min(0),
+    via: z.string().max(1024).optional(),
     unseen: z.boolean().optional(),
     expected: finiteSchema,
     received: finiteSchema,
@@ -159,7 +164,7 @@ export function mediaIntervals(events: readonly Stamped<TimelineEvent>[]): Inter
     const parts = receivedEpochsSchema.safeParse((s as Record<string, unknown>)['receivedEpochs']);
     if (!parts.success || parts.data.length === 0) return [{ ...base, ...sent, ...receivedFigures(r), ...rtt, ...mos }];
     const rows: IntervalFigures[] = parts.data.map((p) => {
-      const own = epochs.has(keyOf(e.ssrc, p.epoch)) ? p.epoch : e.epoch;
+      const own = (p.via !== undefined ? epochOnPath(epochs, e.ssrc, p.via, e.epoch) : undefined) ?? (epochs.has(keyOf(e.ssrc, p.epoch)) ? p.epoch : e.epoch);
       return {
         ...base,
         epoch: own,
@@ -200,6 +205,23 @@ function flatFigures(s: MediaIntervalStatsData): Omit<IntervalFigures, 'seq' | '
     rttSamples: s.rttMs !== undefined ? 1 : 0,
     ...(s.mos !== undefined ? { mos: s.mos } : {}),
   };
+}
+
+/**
+ * The local epoch of stream `ssrc` on path `via`: the latest such epoch not after `current` (a
+ * path can be left and taken again), else the earliest after it.
+ */
+function epochOnPath(epochs: ReadonlyMap<string, PathInfoData | null>, ssrc: number | undefined, via: string, current: number): number | undefined {
+  let before: number | undefined;
+  let after: number | undefined;
+  const prefix = ssrc === undefined ? undefined : `${ssrc}:`;
+  for (const [k, path] of epochs) {
+    if (path?.id !== via || (prefix ? !k.startsWith(prefix) : k.includes(':'))) continue;
+    const n = Number(prefix ? k.slice(prefix.length) : k);
+    if (n <= current) before = before === undefined ? n : Math.max(before, n);
+    else after = after === undefined ? n : Math.min(after, n);
+  }
+  return before ?? after;
 }
 
 function keyOf(ssrc: number | undefined, epoch: number): string {

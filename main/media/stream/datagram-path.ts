@@ -13,7 +13,8 @@ export interface DatagramPath {
    * no selected pair yet): the sender then holds the packet back instead of counting it sent.
    */
   send(bytes: Uint8Array): boolean | void;
-  onDatagram(cb: (bytes: Uint8Array) => void): Disposable;
+  /** `via`: the id of the path (ICE pair) the datagram arrived on, when the path knows it. */
+  onDatagram(cb: (bytes: Uint8Array, via?: string) => void): Disposable;
 }
 
 export interface SocketPathOptions {

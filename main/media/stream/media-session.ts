@@ -264,7 +264,7 @@ export class MediaSession {
     this.fsm = new StateMachine<MediaSessionState>('media session', 'new', TRANSITIONS, () => this.clock.now(), (t) => this.emit({ type: 'media.state', ssrc: this.ssrc, ...t }), 'media');
     this.openEpoch(opts.path ?? null, 'start', this.clock.now());
     if (opts.onEvent) this.subs.push(this.events.on('event', opts.onEvent));
-    this.subs.push(opts.rtp.onDatagram((b) => this.onDatagram(b)));
+    this.subs.push(opts.rtp.onDatagram((b, via) => this.onDatagram(b, via)));
     if (opts.rtcp) this.subs.push(opts.rtcp.onDatagram((b) => this.onDatagram(b)));
   }
 
@@ -500,7 +500,7 @@ export class MediaSession {
 
   // ---- receiving ---------------------------------------------------------------------------
 
-  private onDatagram(b: Uint8Array): void {
+  private onDatagram(b: Uint8Array, via?: string): void {
     if (this.fsm.state === 'closed') return;
     const kind = classifyDatagram(b);
     const now = this.clock.now();
@@ -511,7 +511,7 @@ export class MediaSession {
         this.invalid++;
         return;
       }
-      this.receiver.onRtp(p.value, now);
+      this.receiver.onRtp(p.value, now, via);
     } else if (kind === 'rtcp') {
       const c = decodeRtcpCompound(b);
       if (!c.ok) {

@@ -49,6 +49,12 @@ export interface ReceiveEpochReport {
 export interface EpochInterval extends IntervalStats {
   /** The sender's epoch number (for `unseen` entries, the first of the run). */
   readonly epoch: number;
+  /**
+   * The path (ICE pair id) the epoch's first packet arrived on, when the path says: a report can
+   * then find our own epoch on that pair even when the two ends numbered their path changes
+   * differently.
+   */
+  readonly via?: string;
   readonly unseen?: true;
   /** Epochs an unseen entry covers. */
   readonly epochs?: number;
@@ -76,6 +82,7 @@ class EpochReception {
   maxExtSeq = -1;
   firstArrivalMs = Infinity;
   lastArrivalMs = -Infinity;
+  via: string | undefined;
   /** The epoch index ReceiverStats counts from (0 unless the first arrival was far into the epoch). */
   baseIndex = -1;
   /** Packets of the epoch (from index 0), once its end is known. */
@@ -146,7 +153,7 @@ export class StreamReceiver {
     return this.finalCount;
   }
 
-  onRtp(p: RtpPacket, arrivalMs: number): ArrivalVerdict | undefined {
+  onRtp(p: RtpPacket, arrivalMs: number, via?: string): ArrivalVerdict | undefined {
     const decoded = decodeProbePayload(p.payload);
     const probe: ProbePayload | undefined = decoded.ok ? decoded.value : undefined;
     if (this.sourceSsrc === undefined) {
@@ -172,11 +179,11 @@ export class StreamReceiver {
     this.net.update(transit);
     if (probe.extSeq > this.maxProbeExt) this.maxProbeExt = probe.extSeq;
     const tag = readProbeEpoch(p.payload);
-    if (tag) this.toEpoch(p, probe, tag.epoch, tag.index, arrivalMs, transit);
+    if (tag) this.toEpoch(p, probe, tag.epoch, tag.index, arrivalMs, transit, via);
     return v;
   }
 
-  private toEpoch(p: RtpPacket, probe: ProbePayload, wireEpoch: number, index: number, arrivalMs: number, transit: number): void {
+  private toEpoch(p: RtpPacket, probe: ProbePayload, wireEpoch: number, index: number, arrivalMs: number, transit: number, via: string | undefined): void {
     // Nearly every packet belongs to the epoch of the one before it.
     const last = this.lastEpoch;
     const epoch = last && wireEpoch === (last.epoch & 0xff) && this.highestEpoch - last.epoch < 128 ? last.epoch : unwrapEpoch(wireEpoch, this.highestEpoch);
@@ -190,6 +197,7 @@ export class StreamReceiver {
       created = true;
     }
     this.lastEpoch = e;
+    e.via ??= via;
     e.firstExtSeq = Math.min(e.firstExtSeq, epochStart(probe.extSeq, index));
     if (e.baseIndex < 0) e.baseIndex = index < PROBE_ORIGIN_REACH ? 0 : index;
     if (probe.extSeq > e.maxExtSeq) e.maxExtSeq = probe.extSeq;
@@ -277,7 +285,7 @@ export class StreamReceiver {
       }
       const i = e.stats.snapshotInterval(nowMs);
       reordered += i.reordered;
-      if (i.expected !== 0 || i.received !== 0 || i.duplicates !== 0) epochs.push({ ...i, epoch: e.epoch });
+      if (i.expected !== 0 || i.received !== 0 || i.duplicates !== 0) epochs.push({ ...i, epoch: e.epoch, ...(e.via !== undefined ? { via: e.via } : {}) });
     }
     epochs.sort((a, b) => a.epoch - b.epoch);
     return { stream: { ...s, reordered }, epochs };

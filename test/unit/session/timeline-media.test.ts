@@ -135,4 +135,28 @@ describe('timeline media: received figures by the sender epoch', () => {
       ['1111:2', 100],
     ]);
   });
+  it('a part is filed under the local epoch on the pair it arrived on, when the two ends numbered their path changes differently', () => {
+    // Here: relay over TCP for a moment (1), relay over UDP (2), host (3). The peer went relay UDP
+    // (its 1) → host (its 2): by number its host packets would land in our relay epoch 2.
+    const RELAY_TCP = { ...RELAY_PATH, id: 'L2/udp/relay-tcp|R1', label: 'relay/udp(tcp) 203.0.113.10:50002 → host/udp 10.0.0.2:5000' };
+    const via = (epoch: number, path: { id: string }, expected: number) => ({ ...stats(0, 0, HOST_PATH, undefined, [{ epoch, expected }]).stats.receivedEpochs![0]!, via: path.id });
+    const at = (t: number, epoch: number, path: typeof HOST_PATH, parts: Array<ReturnType<typeof via>>) => {
+      const e = stats(t, epoch, path, 5, []);
+      return { ...e, stats: { ...e.stats, receivedEpochs: parts } };
+    };
+    const t = timeline([
+      mediaEpoch(500, 1, RELAY_TCP, 'first-success'),
+      mediaEpoch(501, 2, RELAY_PATH, 'higher-priority-succeeded'),
+      at(1500, 2, RELAY_PATH, [via(1, RELAY_PATH, 50)]),
+      mediaEpoch(2000, 3, HOST_PATH, 'higher-priority-succeeded'),
+      at(2500, 3, HOST_PATH, [via(1, RELAY_PATH, 25), via(2, HOST_PATH, 25)]),
+      at(3500, 3, HOST_PATH, [via(2, HOST_PATH, 50)]),
+    ]);
+    const epochs = mediaEpochs(t.events);
+    expect(epochs.map((e) => [e.key, e.path?.kind, aggregate(e.intervals).expected])).toEqual([
+      ['1111:1', 'relay', 0],
+      ['1111:2', 'relay', 75],
+      ['1111:3', 'host', 75],
+    ]);
+  });
 });
