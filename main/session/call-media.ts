@@ -43,13 +43,30 @@ export function flatMediaFigures(s: MediaIntervalStats): {
   const r = s.received;
   const measured = r !== undefined && r.expected > 0;
   const rtt = s.rtt.count > 0 ? (s.rtt.meanMs ?? s.rtt.lastMs) : undefined;
-  // The api bounds the split (64 parts): an interval spanning more epochs than that keeps its latest.
-  const byEpoch = s.receivedEpochs?.slice(-64).map((p) => ({
-    epoch: p.epoch,
-    packetsExpected: Math.max(0, p.expected),
-    packetsReceived: p.received,
-    ...(p.expected > 0 ? { lossPct: Math.min(100, (100 * Math.max(0, p.lost)) / p.expected), ...(p.received > 0 ? { jitterMs: p.jitterMs } : {}) } : {}),
-    ...(p.mos !== undefined && Number.isFinite(p.mos) ? { mos: p.mos } : {}),
+  // Each part under our own epoch on the pair it arrived on (the two ends may number their moves
+  // differently, so two of the peer's epochs can be one of ours: their counts add up; jitter and
+  // MOS are the larger part's). The api bounds the split at 64: more keeps the latest.
+  type Part = { epoch: number; packetsExpected: number; packetsReceived: number; lost: number; jitterMs?: number; mos?: number };
+  const merged = new Map<number, Part>();
+  for (const p of s.receivedEpochs ?? []) {
+    const epoch = p.localEpoch ?? p.epoch;
+    const prev = merged.get(epoch);
+    const bigger = !prev || p.received > prev.packetsReceived;
+    const figures = {
+      ...(p.received > 0 ? { jitterMs: p.jitterMs } : {}),
+      ...(p.mos !== undefined && Number.isFinite(p.mos) ? { mos: p.mos } : {}),
+    };
+    merged.set(epoch, {
+      ...(bigger ? figures : { ...(prev.jitterMs !== undefined ? { jitterMs: prev.jitterMs } : {}), ...(prev.mos !== undefined ? { mos: prev.mos } : {}) }),
+      epoch,
+      packetsExpected: (prev?.packetsExpected ?? 0) + Math.max(0, p.expected),
+      packetsReceived: (prev?.packetsReceived ?? 0) + p.received,
+      lost: (prev?.lost ?? 0) + p.lost,
+    });
+  }
+  const byEpoch = [...merged.values()].slice(-64).map(({ lost, ...p }) => ({
+    ...p,
+    ...(p.packetsExpected > 0 ? { lossPct: Math.min(100, (100 * Math.max(0, lost)) / p.packetsExpected) } : {}),
   }));
   return {
     packetsSent: s.sent.packets,
@@ -57,7 +74,7 @@ export function flatMediaFigures(s: MediaIntervalStats): {
     ...(measured ? { lossPct: Math.min(100, (100 * Math.max(0, r.lost)) / r.expected), jitterMs: r.jitterMs } : {}),
     ...(rtt !== undefined && Number.isFinite(rtt) ? { rttMs: rtt } : {}),
     ...(s.mos !== undefined && Number.isFinite(s.mos) ? { mos: s.mos } : {}),
-    ...(byEpoch?.length ? { byEpoch } : {}),
+    ...(byEpoch.length ? { byEpoch } : {}),
   };
 }
 

@@ -102,6 +102,8 @@ export interface MediaIntervalStats {
 /** One peer path epoch's part of an interval, with its MOS. */
 export interface ReceivedEpochInterval extends EpochInterval {
   readonly mos?: number;
+  /** Our own epoch on the path (pair) the part arrived on (`via`), when one of ours was on it. */
+  readonly localEpoch?: number;
 }
 
 export type MediaEvent =
@@ -586,6 +588,12 @@ export class MediaSession {
     });
   }
 
+  /** Our latest epoch on path `id` (a path left and taken again is the later epoch). */
+  private localEpochOn(id: string): number | undefined {
+    for (let i = this.epochs.length - 1; i >= 0; i--) if (this.epochs[i]!.path?.id === id) return this.epochs[i]!.epoch;
+    return undefined;
+  }
+
   private closeEpoch(at: number): void {
     const e = this.epochs[this.epochs.length - 1]!;
     if (e.endMs === undefined) e.endMs = at;
@@ -637,7 +645,8 @@ export class MediaSession {
     const mos = received ? this.intervalMos(received, rttMean) : undefined;
     const receivedEpochs = snap?.epochs.map((e): ReceivedEpochInterval => {
       const m = this.intervalMos(e, rttMean);
-      return { ...e, startMs: this.statsFrom, endMs: now, ...(m !== undefined ? { mos: m } : {}) };
+      const local = e.via === undefined ? undefined : this.localEpochOn(e.via);
+      return { ...e, startMs: this.statsFrom, endMs: now, ...(m !== undefined ? { mos: m } : {}), ...(local !== undefined ? { localEpoch: local } : {}) };
     });
     const stats: MediaIntervalStats = {
       startMs: this.statsFrom,
