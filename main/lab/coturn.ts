@@ -1,4 +1,3 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -7,6 +6,7 @@ import type { TransportAddress } from '../common/address';
 import { MediapathError } from '../common/errors';
 import { createLogger } from '../common/logger';
 import { pickFreePort } from './free-port';
+import { findExecutable, readText, sleep, spawnServer, stopServer, tailLines, type ServerProcess } from './server-process';
 import { tcpConnectPing, udpBindingPing } from './stun-ping';
 
 /**
@@ -217,28 +217,12 @@ type LaunchOutcome =
   | { ok: true; instance: CoturnInstance }
   | { ok: false; error: MediapathError; bindConflict: boolean };
 
-/** One process, its temp dir and how its end is observed. */
-interface Supervised {
-  readonly child: ChildProcess;
-  readonly pid: number;
-  readonly dir: string;
-  readonly exited: Promise<void>;
-  hasExited(): boolean;
-}
-
 async function launch(binary: string, cmd: CoturnCommand, startTimeoutMs: number): Promise<LaunchOutcome> {
   const args = coturnArgs(cmd);
   const logPath = path.join(cmd.dir, 'turnserver.log');
-  const fd = fs.openSync(logPath, 'w');
-  let child: ChildProcess;
-  try {
-    child = spawn(binary, args, { cwd: cmd.dir, stdio: ['ignore', fd, fd] });
-  } finally {
-    fs.closeSync(fd);
-  }
-  const sup = await supervise(child, cmd.dir);
+  const sup = await spawnServer({ name: 'coturn', binary, args, dir: cmd.dir, logPath });
   if (!sup) {
-    removeDir(cmd.dir);
+    fs.rmSync(cmd.dir, { recursive: true, force: true });
     return { ok: false, bindConflict: false, error: missingError(binary) };
   }
   const readLog = (): string => readText(logPath);
@@ -247,17 +231,14 @@ async function launch(binary: string, cmd: CoturnCommand, startTimeoutMs: number
 
   const failure = await waitReady(sup, udp, tls, readLog, startTimeoutMs);
   if (failure) {
-    await terminate(sup, 0);
-    const text = readLog();
-    removeDir(cmd.dir);
-    live.delete(sup.pid);
+    const text = await stopServer(sup, 0);
     const where = `${cmd.ip}:${cmd.port}${tls ? ` (tls ${tls.port})` : ''}`;
     return {
       ok: false,
       bindConflict: failure === 'bind-conflict',
       error: new MediapathError(
         'LAB_COTURN_START_FAILED',
-        `coturn on ${where} ${failureText[failure]}; last lines of its log:\n${tail(text, LOG_TAIL_LINES)}`,
+        `coturn on ${where} ${failureText[failure]}; last lines of its log:\n${tailLines(text, LOG_TAIL_LINES)}`,
         { layer: 'lab', peer: udp },
       ),
     };
@@ -285,10 +266,7 @@ async function launch(binary: string, cmd: CoturnCommand, startTimeoutMs: number
     },
     stop: () => {
       stopping ??= (async () => {
-        await terminate(sup, STOP_GRACE_MS);
-        finalLog = readLog();
-        removeDir(cmd.dir);
-        live.delete(sup.pid);
+        finalLog = await stopServer(sup, STOP_GRACE_MS);
         log.info({ pid: sup.pid }, 'coturn stopped');
       })();
       return stopping;
@@ -309,7 +287,7 @@ const BIND_FAILURE = /Cannot bind .*listener socket/;
 
 /** Polls until the server answers; undefined when ready, else why it is not. */
 async function waitReady(
-  sup: Supervised,
+  sup: ServerProcess,
   udp: TransportAddress,
   tls: TransportAddress | undefined,
   readLog: () => string,
@@ -336,91 +314,6 @@ async function waitReady(
   return 'timeout';
 }
 
-/** Waits for spawn to succeed or fail; undefined when the binary could not be executed. */
-function supervise(child: ChildProcess, dir: string): Promise<Supervised | undefined> {
-  return new Promise((resolve) => {
-    child.on('error', (e: NodeJS.ErrnoException) => {
-      if (child.pid === undefined) resolve(undefined);
-      else log.warn({ err: e.message }, 'coturn process error');
-    });
-    child.once('spawn', () => {
-      const pid = child.pid!;
-      const exited = new Promise<void>((r) => {
-        if (child.exitCode !== null || child.signalCode !== null) r();
-        else child.once('exit', () => r());
-      });
-      const sup: Supervised = {
-        child,
-        pid,
-        dir,
-        exited,
-        hasExited: () => child.exitCode !== null || child.signalCode !== null,
-      };
-      live.set(pid, sup);
-      ensureExitHooks();
-      resolve(sup);
-    });
-  });
-}
-
-/** SIGTERM, then SIGKILL after `graceMs`, and wait until the process is reaped. */
-async function terminate(sup: Supervised, graceMs: number): Promise<void> {
-  if (sup.hasExited()) return;
-  signal(sup.pid, graceMs > 0 ? 'SIGTERM' : 'SIGKILL');
-  if (graceMs > 0) {
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const expired = new Promise<boolean>((r) => {
-      timer = setTimeout(() => r(true), graceMs);
-    });
-    const gone = await Promise.race([sup.exited.then(() => false), expired]);
-    clearTimeout(timer);
-    if (gone) {
-      log.warn({ pid: sup.pid }, 'coturn ignored SIGTERM; killing');
-      signal(sup.pid, 'SIGKILL');
-    }
-  }
-  await sup.exited;
-}
-
-function signal(pid: number, sig: NodeJS.Signals): void {
-  try {
-    process.kill(pid, sig);
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code !== 'ESRCH') throw e;
-  }
-}
-
-// --- never leave a process behind ------------------------------------------------------------
-
-const live = new Map<number, Supervised>();
-let hooksInstalled = false;
-
-function killAllSync(): void {
-  for (const sup of live.values()) {
-    if (!sup.hasExited()) signal(sup.pid, 'SIGKILL');
-    removeDir(sup.dir);
-  }
-  live.clear();
-}
-
-function ensureExitHooks(): void {
-  if (hooksInstalled) return;
-  hooksInstalled = true;
-  process.on('exit', killAllSync);
-  // A fatal signal skips 'exit'. Kill the servers, then, if nobody else handles the signal,
-  // re-raise it so the process still dies the way it would have without this hook.
-  for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
-    const onSignal = (): void => {
-      killAllSync();
-      if (process.listenerCount(sig) === 1) {
-        process.removeListener(sig, onSignal);
-        process.kill(process.pid, sig);
-      }
-    };
-    process.on(sig, onSignal);
-  }
-}
-
 // --- small helpers -------------------------------------------------------------------------
 
 function validate(opts: CoturnOptions): void {
@@ -442,21 +335,10 @@ function validate(opts: CoturnOptions): void {
   }
 }
 
-/** Resolves a command name on PATH (plus the sbin dirs root's PATH may lack). */
 function findBinary(name: string): string {
-  const candidates = name.includes('/')
-    ? [name]
-    : [...(process.env['PATH'] ?? '').split(path.delimiter).filter(Boolean), '/usr/bin', '/usr/sbin', '/usr/local/bin']
-        .map((d) => path.join(d, name));
-  for (const c of candidates) {
-    try {
-      fs.accessSync(c, fs.constants.X_OK);
-      if (fs.statSync(c).isFile()) return c;
-    } catch {
-      // not here
-    }
-  }
-  throw missingError(name);
+  const found = findExecutable(name);
+  if (!found) throw missingError(name);
+  return found;
 }
 
 function missingError(binary: string): MediapathError {
@@ -466,25 +348,4 @@ function missingError(binary: string): MediapathError {
 function randomRelayBlock(): { min: number; max: number } {
   const min = 20000 + 200 * randomInt(50);
   return { min, max: min + 199 };
-}
-
-function readText(p: string): string {
-  try {
-    return fs.readFileSync(p, 'utf8');
-  } catch {
-    return '';
-  }
-}
-
-function tail(text: string, lines: number): string {
-  const all = text.trimEnd().split('\n');
-  return all.slice(-lines).join('\n') || '(empty log)';
-}
-
-function removeDir(dir: string): void {
-  fs.rmSync(dir, { recursive: true, force: true });
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((r) => setTimeout(r, ms));
 }

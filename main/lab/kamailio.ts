@@ -1,4 +1,4 @@
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import * as dgram from 'node:dgram';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -8,6 +8,7 @@ import type { TransportAddress } from '../common/address';
 import { MediapathError } from '../common/errors';
 import { createLogger } from '../common/logger';
 import { pickFreePort } from './free-port';
+import { findExecutable, readText, sleep, spawnServer, stopServer, tailLines, type ServerProcess } from './server-process';
 import {
   DEBIAN_KAMAILIO_MODULES,
   KAMAILIO_CTL_SOCKET,
@@ -157,31 +158,16 @@ type LaunchOutcome =
   | { ok: true; instance: KamailioInstance }
   | { ok: false; error: MediapathError; bindConflict: boolean };
 
-interface Supervised {
-  readonly child: ChildProcess;
-  readonly pid: number;
-  readonly dir: string;
-  readonly exited: Promise<void>;
-  hasExited(): boolean;
-}
-
 async function launch(binary: string, input: KamailioConfigInput, startTimeoutMs: number): Promise<LaunchOutcome> {
   const { dir } = input;
   const configPath = path.join(dir, 'kamailio.cfg');
   const text = kamailioConfig(input);
   fs.writeFileSync(configPath, text, { mode: 0o600 });
   const logPath = path.join(dir, 'kamailio.log');
-  const fd = fs.openSync(logPath, 'w');
-  let child: ChildProcess;
-  try {
-    // A process group of its own: the workers Kamailio forks go with it on a forced stop.
-    child = spawn(binary, kamailioArgs(dir, configPath), { cwd: dir, stdio: ['ignore', fd, fd], detached: true });
-  } finally {
-    fs.closeSync(fd);
-  }
-  const sup = await supervise(child, dir);
+  // A process group of its own: the workers Kamailio forks go with it on a forced stop.
+  const sup = await spawnServer({ name: 'kamailio', binary, args: kamailioArgs(dir, configPath), dir, logPath, group: true });
   if (!sup) {
-    removeDir(dir);
+    fs.rmSync(dir, { recursive: true, force: true });
     return { ok: false, bindConflict: false, error: missingError(binary) };
   }
   const readLog = (): string => readText(logPath);
@@ -189,16 +175,13 @@ async function launch(binary: string, input: KamailioConfigInput, startTimeoutMs
 
   const failure = await waitReady(sup, udp, readLog, startTimeoutMs);
   if (failure) {
-    await terminate(sup, 0);
-    const logText = readLog();
-    removeDir(dir);
-    live.delete(sup.pid);
+    const logText = await stopServer(sup, 0);
     return {
       ok: false,
       bindConflict: failure === 'exited' && BIND_FAILURE.test(logText),
       error: new MediapathError(
         'LAB_KAMAILIO_START_FAILED',
-        `kamailio on ${input.ip}:${input.port} ${failureText[failure]}; last lines of its log:\n${tail(logText, LOG_TAIL_LINES)}`,
+        `kamailio on ${input.ip}:${input.port} ${failureText[failure]}; last lines of its log:\n${tailLines(logText, LOG_TAIL_LINES)}`,
         { layer: 'lab', peer: udp },
       ),
     };
@@ -229,10 +212,7 @@ async function launch(binary: string, input: KamailioConfigInput, startTimeoutMs
     },
     stop: () => {
       stopping ??= (async () => {
-        await terminate(sup, STOP_GRACE_MS);
-        finalLog = readLog();
-        removeDir(dir);
-        live.delete(sup.pid);
+        finalLog = await stopServer(sup, STOP_GRACE_MS);
         log.info({ pid: sup.pid }, 'kamailio stopped');
       })();
       return stopping;
@@ -250,7 +230,7 @@ const failureText: Record<StartFailure, string> = {
 // Kamailio logs "bind(...) on 127.0.0.1: Address already in use" and exits.
 const BIND_FAILURE = /Address already in use/;
 
-async function waitReady(sup: Supervised, udp: TransportAddress, readLog: () => string, timeoutMs: number): Promise<StartFailure | undefined> {
+async function waitReady(sup: ServerProcess, udp: TransportAddress, readLog: () => string, timeoutMs: number): Promise<StartFailure | undefined> {
   // A real process lives in real time: these waits cannot run on an injected clock.
   const deadline = Date.now() + timeoutMs;
   let udpOk = false;
@@ -364,92 +344,6 @@ export function parseUlDump(text: string): KamailioBinding[] {
   return out;
 }
 
-/** Waits for spawn to succeed or fail; undefined when the binary could not be executed. */
-function supervise(child: ChildProcess, dir: string): Promise<Supervised | undefined> {
-  return new Promise((resolve) => {
-    child.on('error', (e: NodeJS.ErrnoException) => {
-      if (child.pid === undefined) resolve(undefined);
-      else log.warn({ err: e.message }, 'kamailio process error');
-    });
-    child.once('spawn', () => {
-      const pid = child.pid!;
-      const exited = new Promise<void>((r) => {
-        if (child.exitCode !== null || child.signalCode !== null) r();
-        else child.once('exit', () => r());
-      });
-      const sup: Supervised = { child, pid, dir, exited, hasExited: () => child.exitCode !== null || child.signalCode !== null };
-      live.set(pid, sup);
-      ensureExitHooks();
-      resolve(sup);
-    });
-  });
-}
-
-/**
- * SIGTERM to the main process (it stops its workers), SIGKILL to the whole group after `graceMs`;
- * waits until the main process is reaped, then makes sure no worker of its group is left.
- */
-async function terminate(sup: Supervised, graceMs: number): Promise<void> {
-  if (!sup.hasExited()) {
-    signal(sup.pid, graceMs > 0 ? 'SIGTERM' : 'SIGKILL', graceMs === 0);
-    if (graceMs > 0) {
-      let timer: ReturnType<typeof setTimeout> | undefined;
-      const expired = new Promise<boolean>((r) => {
-        timer = setTimeout(() => r(true), graceMs);
-      });
-      const gone = await Promise.race([sup.exited.then(() => false), expired]);
-      clearTimeout(timer);
-      if (gone) {
-        log.warn({ pid: sup.pid }, 'kamailio ignored SIGTERM; killing its process group');
-        signal(sup.pid, 'SIGKILL', true);
-      }
-    }
-    await sup.exited;
-  }
-  // Workers that outlived their parent (a crash, a SIGKILL) are still in its group.
-  signal(sup.pid, 'SIGKILL', true);
-}
-
-/** Signals the process, or with `group` its whole process group (its PID is the group's id). */
-function signal(pid: number, sig: NodeJS.Signals, group = false): void {
-  try {
-    process.kill(group ? -pid : pid, sig);
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code !== 'ESRCH') throw e;
-  }
-}
-
-// --- never leave a process behind ------------------------------------------------------------
-
-const live = new Map<number, Supervised>();
-let hooksInstalled = false;
-
-function killAllSync(): void {
-  for (const sup of live.values()) {
-    signal(sup.pid, 'SIGKILL', true);
-    removeDir(sup.dir);
-  }
-  live.clear();
-}
-
-function ensureExitHooks(): void {
-  if (hooksInstalled) return;
-  hooksInstalled = true;
-  process.on('exit', killAllSync);
-  // A fatal signal skips 'exit'. Kill the servers, then, if nobody else handles the signal,
-  // re-raise it so the process still dies the way it would have without this hook.
-  for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
-    const onSignal = (): void => {
-      killAllSync();
-      if (process.listenerCount(sig) === 1) {
-        process.removeListener(sig, onSignal);
-        process.kill(process.pid, sig);
-      }
-    };
-    process.on(sig, onSignal);
-  }
-}
-
 // --- small helpers -------------------------------------------------------------------------
 
 function validate(opts: KamailioOptions): void {
@@ -473,44 +367,12 @@ function validate(opts: KamailioOptions): void {
   if (!(Number.isInteger(min) && Number.isInteger(max) && min >= 1 && min <= max)) bad(`expires limits ${min}..${max} are invalid`);
 }
 
-/** Resolves a command name on PATH (plus the sbin dirs a non-root PATH may lack). */
 function findBinary(name: string): string {
-  const candidates = name.includes('/')
-    ? [name]
-    : [...(process.env['PATH'] ?? '').split(path.delimiter).filter(Boolean), '/usr/sbin', '/usr/bin', '/usr/local/sbin']
-        .map((d) => path.join(d, name));
-  for (const c of candidates) {
-    try {
-      fs.accessSync(c, fs.constants.X_OK);
-      if (fs.statSync(c).isFile()) return c;
-    } catch {
-      // not here
-    }
-  }
-  throw missingError(name);
+  const found = findExecutable(name);
+  if (!found) throw missingError(name);
+  return found;
 }
 
 function missingError(binary: string): MediapathError {
   return new MediapathError('LAB_KAMAILIO_MISSING', `kamailio's ${binary} is not installed or not executable; ${KAMAILIO_INSTALL_HINT}`, { layer: 'lab' });
-}
-
-function readText(p: string): string {
-  try {
-    return fs.readFileSync(p, 'utf8');
-  } catch {
-    return '';
-  }
-}
-
-function tail(text: string, lines: number): string {
-  const all = text.trimEnd().split('\n');
-  return all.slice(-lines).join('\n') || '(empty log)';
-}
-
-function removeDir(dir: string): void {
-  fs.rmSync(dir, { recursive: true, force: true });
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((r) => setTimeout(r, ms));
 }
