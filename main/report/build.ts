@@ -90,6 +90,21 @@ function mrasOf(events: Events): Report['mras'] {
   };
 }
 
+/** The last QoE report of the run (PROTOCOLS.md §0 step 7): taken when the server answered 2xx. */
+function qoeOf(events: Events): Report['qoe'] {
+  const q = eventsOf(events, 'qoe.sent').at(-1);
+  if (!q) return null;
+  const ok = !q.error && q.status !== undefined && q.status >= 200 && q.status < 300;
+  return {
+    qosUri: q.qosUri,
+    ok,
+    ...(q.status !== undefined ? { status: q.status } : {}),
+    ...(q.ms !== undefined ? { ms: q.ms } : {}),
+    ...(q.bytes !== undefined ? { bytes: Math.round(q.bytes) } : {}),
+    ...(q.error ? { error: { code: q.error.code, message: q.error.message } } : {}),
+  };
+}
+
 function gatheringOf(events: Events): Report['gathering'] {
   const steps = eventsOf(events, 'gather.step');
   const done = eventsOf(events, 'gather.done');
@@ -228,6 +243,7 @@ export function buildReport(t: TimelineReader, input: ReportInput): Report {
       ),
     },
     diagnoses: input.diagnoses.map((d) => ({ id: d.id, severity: d.severity, message: d.message, evidence: [...d.evidence] })),
+    qoe: qoeOf(events),
   };
 }
 

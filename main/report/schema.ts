@@ -125,6 +125,10 @@ export const reportSchema = z.object({
   epochs: z.array(reportEpochSchema),
   thresholds: z.object({ profile: z.string(), title: z.string(), status: verdict, reason: z.string(), results: z.array(reportThresholdResultSchema) }),
   diagnoses: z.array(z.object({ id: z.string(), severity: z.enum(['error', 'warning', 'info']), message: z.string(), evidence: z.array(z.number().int()) })),
+  /** The end-of-call QoE report (SERVICE to provisioning's qosUri): whether the server took it. */
+  qoe: z
+    .object({ qosUri: z.string(), ok: z.boolean(), status: z.number().int().optional(), ms: ms.optional(), bytes: z.number().int().optional(), error: errorOut.optional() })
+    .nullable(),
 });
 
 export type Report = z.infer<typeof reportSchema>;

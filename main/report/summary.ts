@@ -32,6 +32,7 @@ export function humanSummary(r: Report): string {
     const relays = m.relays.map((x) => `${x.host}${x.udpPort !== undefined ? ` udp ${x.udpPort}` : ''}${x.tcpPort !== undefined ? ` tcp ${x.tcpPort}` : ''}`).join('; ');
     L.push(`MRAS: ${m.ok ? `credentials for ${m.relays.length} relay(s)${relays ? ` (${relays})` : ''}${m.validForMs !== undefined ? `, valid ${(m.validForMs / 3_600_000).toFixed(1)} h` : ''}` : `failed${m.error ? ` (${m.error.code}: ${m.error.message})` : ''}`}`);
   }
+  if (r.qoe) L.push(`QoE report: ${r.qoe.qosUri} ${r.qoe.ok ? `took it (${r.qoe.status ?? ''}${r.qoe.ms !== undefined ? ` after ${Math.round(r.qoe.ms)} ms` : ''})` : `not taken${r.qoe.error ? ` (${r.qoe.error.code}: ${r.qoe.error.message})` : r.qoe.status !== undefined ? ` (${r.qoe.status})` : ''}`}`);
   L.push('', `Candidates: local ${r.candidates.local.length} (${countBy(r.candidates.local, (c) => c.type) || 'none'}); remote ${r.candidates.remote.length} (${countBy(r.candidates.remote, (c) => c.type) || 'none'})`);
   if (r.gathering) for (const s of r.gathering.steps.filter((x) => x.kind !== 'host')) L.push(`  ${s.kind.padEnd(6)} ${(s.server ?? '').padEnd(26)} ${(s.protocol ?? '').padEnd(4)} ${s.state}${s.reason ? `: ${s.reason}` : ''}`);
   if (r.checks.pairs > 0) L.push(`Checks: ${r.checks.pairs} pairs (${Object.entries(r.checks.byState).map(([k, v]) => `${k} ${v}`).join(', ')})${r.checks.firstSuccessMs !== null ? `, first success at ${sec(r.checks.firstSuccessMs)}` : ''}`);

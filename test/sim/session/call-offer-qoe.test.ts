@@ -290,6 +290,8 @@ describe('QoE report at hang-up', () => {
       }
       const report = reportFromTimeline(w.tCaller);
       expect(report.verdict).not.toBe('error');
+      expect(report.qoe).toMatchObject({ ok: true, status: 202, qosUri: expect.stringMatching(/^sip:qos@lab\.test/) });
+      expect(humanSummary(report)).toMatch(/^QoE report: sip:qos@lab\.test\S* took it \(202/m);
     } finally {
       await close(w);
     }
@@ -306,7 +308,9 @@ describe('QoE report at hang-up', () => {
       // The fake clock moves in 5 ms steps; the answer would need a 20 ms round trip.
       expect(sent[0]!['ms']).toBeLessThanOrEqual(5);
       expect(sent[0]!['status']).toBeUndefined();
-      expect(reportFromTimeline(w.tCaller).verdict).not.toBe('error');
+      const report = reportFromTimeline(w.tCaller);
+      expect(report.verdict).not.toBe('error');
+      expect(report.qoe).toMatchObject({ ok: false, error: { code: 'SIP_TIMEOUT' } });
     } finally {
       await close(w);
     }
@@ -329,6 +333,7 @@ describe('QoE report at hang-up', () => {
       expect(r.caller).toMatchObject({ ok: true });
       expect(w.tCaller.events.filter((e) => e.type === 'qoe.sent')).toEqual([]);
       expect(qoeRequests(w)).toEqual([]);
+      expect(reportFromTimeline(w.tCaller).qoe).toBeNull();
     } finally {
       await close(w);
     }
