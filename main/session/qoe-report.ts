@@ -1,6 +1,7 @@
-import { XMLBuilder, XMLParser, XMLValidator } from 'fast-xml-parser';
+import { XMLBuilder } from 'fast-xml-parser';
 import { err, ok, type Result } from '../common/result';
 import { CODECS } from '../media/codecs';
+import { attr, child, childText, parseXmlRoot, type XmlNode } from '../mras/xml-doc';
 import type { MediaSessionReport } from '../media/stream';
 
 /**
@@ -178,40 +179,16 @@ export interface QoeParseError {
   readonly reason: string;
 }
 
-export const QOE_LIMITS = { maxChars: 64 * 1024 };
-
-const parser = new XMLParser({
-  ignoreAttributes: false,
-  attributeNamePrefix: '@_',
-  removeNSPrefix: true,
-  parseTagValue: false,
-  parseAttributeValue: false,
-  trimValues: true,
-  processEntities: true,
-  htmlEntities: false,
-  ignoreDeclaration: true,
-  ignorePiTags: true,
-});
-
-type Node = Record<string, unknown>;
-const child = (n: unknown, name: string): Node | undefined => {
-  const v = n && typeof n === 'object' ? (n as Node)[name] : undefined;
-  const first = Array.isArray(v) ? v[0] : v;
-  return first && typeof first === 'object' ? (first as Node) : undefined;
-};
-const text = (n: unknown, name: string): string | undefined => {
-  const v = n && typeof n === 'object' ? (n as Node)[name] : undefined;
-  const first = Array.isArray(v) ? v[0] : v;
-  return typeof first === 'string' ? first : first && typeof first === 'object' && typeof (first as Node)['#text'] === 'string' ? ((first as Node)['#text'] as string) : undefined;
-};
-const num = (n: unknown, name: string): number | undefined => {
-  const t = text(n, name);
+// The reading is mras/xml-doc's hardened reader (size and tag limits, no DTD, namespace prefixes
+// dropped, names matched case-insensitively): a QoE body is a Microsoft XML body like the others.
+const num = (n: XmlNode | undefined, name: string): number | undefined => {
+  const t = childText(n, name);
   if (t === undefined || t === '') return undefined;
   const v = Number(t);
   return Number.isFinite(v) ? v : undefined;
 };
 
-function readStream(s: Node | undefined): QoeStreamFigures | undefined {
+function readStream(s: XmlNode | undefined): QoeStreamFigures | undefined {
   if (!s) return undefined;
   const net = child(s, 'Network');
   const jitter = child(net, 'Jitter');
@@ -220,7 +197,8 @@ function readStream(s: Node | undefined): QoeStreamFigures | undefined {
   const delay = child(net, 'Delay');
   const util = child(net, 'Utilization');
   const mos = child(child(child(s, 'QualityEstimates'), 'Audio'), 'NetworkMOS');
-  const id = typeof s['@_Id'] === 'string' ? Number(s['@_Id']) : undefined;
+  const idText = attr(s, 'Id');
+  const id = idText !== undefined ? Number(idText) : undefined;
   const out: Record<string, number> = {};
   const put = (k: keyof QoeStreamFigures, v: number | undefined): void => {
     if (v !== undefined && Number.isFinite(v)) out[k] = v;
@@ -243,30 +221,20 @@ function readStream(s: Node | undefined): QoeStreamFigures | undefined {
 /** Reads a VQReportEvent's first session report; never throws on hostile input. */
 export function parseQoeReport(xml: string): Result<QoeReportSummary, QoeParseError> {
   const fail = (reason: string): Result<never, QoeParseError> => err({ code: 'QOE_PARSE', reason });
-  if (xml.length > QOE_LIMITS.maxChars) return fail(`longer than ${QOE_LIMITS.maxChars} characters`);
-  if (/<!DOCTYPE|<!ENTITY/i.test(xml)) return fail('DTDs are not accepted');
-  const valid = XMLValidator.validate(xml);
-  if (valid !== true) return fail(`not well-formed XML: ${valid.err.msg} (line ${valid.err.line})`);
-  let doc: unknown;
-  try {
-    doc = parser.parse(xml);
-  } catch (e) {
-    return fail(`not well-formed XML: ${e instanceof Error ? e.message : String(e)}`);
-  }
-  const root = child(doc, 'VQReportEvent');
-  if (!root) return fail('no VQReportEvent root element');
-  const session = child(root, 'VQSessionReport');
+  const root = parseXmlRoot(xml, 'VQReportEvent');
+  if (!root.ok) return fail(root.error.line !== undefined ? `${root.error.reason} (line ${root.error.line})` : root.error.reason);
+  const session = child(root.value, 'VQSessionReport');
   if (!session) return fail('no VQSessionReport');
   const dialog = child(session, 'DialogInfo');
-  const callId = (dialog && typeof dialog['@_CallId'] === 'string' ? dialog['@_CallId'] : undefined) ?? (typeof session['@_SessionId'] === 'string' ? session['@_SessionId'] : undefined);
+  const callId = attr(dialog, 'CallId') ?? attr(session, 'SessionId');
   if (!callId) return fail('no CallId');
   const line = child(session, 'MediaLine');
   const inbound = readStream(child(line, 'InboundStream'));
   const outbound = readStream(child(line, 'OutboundStream'));
-  const codec = text(child(child(child(line, 'InboundStream') ?? child(line, 'OutboundStream'), 'Payload'), 'Audio'), 'PayloadDescription');
-  const caller = text(dialog, 'Caller');
-  const fromUri = text(dialog, 'FromURI');
-  const toUri = text(dialog, 'ToURI');
+  const codec = childText(child(child(child(line, 'InboundStream') ?? child(line, 'OutboundStream'), 'Payload'), 'Audio'), 'PayloadDescription');
+  const caller = childText(dialog, 'Caller');
+  const fromUri = childText(dialog, 'FromURI');
+  const toUri = childText(dialog, 'ToURI');
   return ok({
     callId,
     ...(caller !== undefined ? { caller: caller === 'true' } : {}),
