@@ -6,7 +6,7 @@ import type { TransportAddress } from '../common/address';
 import { MediapathError } from '../common/errors';
 import { createLogger } from '../common/logger';
 import { pickFreePort } from './free-port';
-import { findExecutable, readText, sleep, spawnServer, stopServer, tailLines, type ServerProcess } from './server-process';
+import { findExecutable, launchWithRetries, readText, sleep, spawnServer, stopServer, tailLines, type LaunchOutcome, type ServerProcess } from './server-process';
 import { tcpConnectPing, udpBindingPing } from './stun-ping';
 
 /**
@@ -184,40 +184,34 @@ export async function startCoturn(opts: CoturnOptions): Promise<CoturnInstance> 
   const ip = opts.ip ?? '127.0.0.1';
   const autoPorts = !opts.port || (opts.tls !== undefined && !opts.tls.port);
   const attempts = autoPorts ? START_ATTEMPTS : 1;
-  let lastError: MediapathError | undefined;
-  for (let i = 0; i < attempts; i++) {
-    const port = opts.port || (await pickFreePort(ip, { udp: true, tcp: true }));
-    const tls = opts.tls ? { ...opts.tls, port: opts.tls.port || (await pickFreePort(ip, { udp: false, tcp: true })) } : undefined;
-    const relayPorts = opts.relayPorts ?? randomRelayBlock();
-    const outcome = await launch(binary, {
-      ip,
-      port,
-      ...(tls ? { tls } : {}),
-      relayIp: opts.relayIp ?? ip,
-      relayPorts,
-      realm: opts.realm ?? DEFAULT_REALM,
-      auth: opts.auth,
-      ...(opts.lifetimes ? { lifetimes: opts.lifetimes } : {}),
-      ...(opts.verbose ? { verbose: true } : {}),
-      ...(opts.extraArgs ? { extraArgs: opts.extraArgs } : {}),
-      dir: fs.mkdtempSync(path.join(os.tmpdir(), 'mediapath-coturn-')),
-    }, opts.startTimeoutMs ?? DEFAULT_START_TIMEOUT_MS);
-    if (outcome.ok) return outcome.instance;
-    lastError = outcome.error;
-    // Only a lost race for an auto-picked port is worth another try.
-    if (!outcome.bindConflict) break;
-    log.debug({ port, attempt: i + 1 }, 'coturn could not bind its port; retrying with another');
-  }
-  throw lastError ?? new MediapathError('LAB_COTURN_START_FAILED', 'coturn did not start', { layer: 'lab' });
+  return launchWithRetries(
+    'coturn',
+    attempts,
+    async () => {
+      const port = opts.port || (await pickFreePort(ip, { udp: true, tcp: true }));
+      const tls = opts.tls ? { ...opts.tls, port: opts.tls.port || (await pickFreePort(ip, { udp: false, tcp: true })) } : undefined;
+      const relayPorts = opts.relayPorts ?? randomRelayBlock();
+      return launch(binary, {
+        ip,
+        port,
+        ...(tls ? { tls } : {}),
+        relayIp: opts.relayIp ?? ip,
+        relayPorts,
+        realm: opts.realm ?? DEFAULT_REALM,
+        auth: opts.auth,
+        ...(opts.lifetimes ? { lifetimes: opts.lifetimes } : {}),
+        ...(opts.verbose ? { verbose: true } : {}),
+        ...(opts.extraArgs ? { extraArgs: opts.extraArgs } : {}),
+        dir: fs.mkdtempSync(path.join(os.tmpdir(), 'mediapath-coturn-')),
+      }, opts.startTimeoutMs ?? DEFAULT_START_TIMEOUT_MS);
+    },
+    () => new MediapathError('LAB_COTURN_START_FAILED', 'coturn did not start', { layer: 'lab' }),
+  );
 }
 
 // ---------------------------------------------------------------------------------------------
 
-type LaunchOutcome =
-  | { ok: true; instance: CoturnInstance }
-  | { ok: false; error: MediapathError; bindConflict: boolean };
-
-async function launch(binary: string, cmd: CoturnCommand, startTimeoutMs: number): Promise<LaunchOutcome> {
+async function launch(binary: string, cmd: CoturnCommand, startTimeoutMs: number): Promise<LaunchOutcome<CoturnInstance>> {
   const args = coturnArgs(cmd);
   const logPath = path.join(cmd.dir, 'turnserver.log');
   const sup = await spawnServer({ name: 'coturn', binary, args, dir: cmd.dir, logPath });

@@ -8,7 +8,7 @@ import type { TransportAddress } from '../common/address';
 import { MediapathError } from '../common/errors';
 import { createLogger } from '../common/logger';
 import { pickFreePort } from './free-port';
-import { findExecutable, readText, sleep, spawnServer, stopServer, tailLines, type ServerProcess } from './server-process';
+import { findExecutable, launchWithRetries, readText, sleep, spawnServer, stopServer, tailLines, type LaunchOutcome, type ServerProcess } from './server-process';
 import {
   DEBIAN_KAMAILIO_MODULES,
   KAMAILIO_CTL_SOCKET,
@@ -123,42 +123,36 @@ export async function startKamailio(opts: KamailioOptions): Promise<KamailioInst
   const binary = findBinary(opts.binary ?? 'kamailio');
   const ip = opts.ip ?? '127.0.0.1';
   const attempts = opts.port ? 1 : START_ATTEMPTS;
-  let lastError: MediapathError | undefined;
-  for (let i = 0; i < attempts; i++) {
-    const port = opts.port || (await pickFreePort(ip, { udp: true, tcp: true }));
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mediapath-kamailio-'));
-    const input: KamailioConfigInput = {
-      ip,
-      port,
-      domain: opts.domain ?? DEFAULT_DOMAIN,
-      users: opts.users,
-      ...(opts.digest ? { digest: opts.digest } : {}),
-      authenticateInvite: opts.authenticateInvite ?? true,
-      ...(opts.nonceExpireSec !== undefined ? { nonceExpireSec: opts.nonceExpireSec } : {}),
-      minExpires: opts.minExpires ?? 1,
-      maxExpires: opts.maxExpires ?? 3600,
-      refuseMultipartTo: opts.refuseMultipartTo ?? [],
-      verbose: opts.verbose ?? false,
-      dir,
-      modulesDir: opts.modulesDir ?? DEBIAN_KAMAILIO_MODULES,
-    };
-    const outcome = await launch(binary, input, opts.startTimeoutMs ?? DEFAULT_START_TIMEOUT_MS);
-    if (outcome.ok) return outcome.instance;
-    lastError = outcome.error;
-    // Only a lost race for an auto-picked port is worth another try.
-    if (!outcome.bindConflict) break;
-    log.debug({ port, attempt: i + 1 }, 'kamailio could not bind its port; retrying with another');
-  }
-  throw lastError ?? new MediapathError('LAB_KAMAILIO_START_FAILED', 'kamailio did not start', { layer: 'lab' });
+  return launchWithRetries(
+    'kamailio',
+    attempts,
+    async () => {
+      const port = opts.port || (await pickFreePort(ip, { udp: true, tcp: true }));
+      const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mediapath-kamailio-'));
+      const input: KamailioConfigInput = {
+        ip,
+        port,
+        domain: opts.domain ?? DEFAULT_DOMAIN,
+        users: opts.users,
+        ...(opts.digest ? { digest: opts.digest } : {}),
+        authenticateInvite: opts.authenticateInvite ?? true,
+        ...(opts.nonceExpireSec !== undefined ? { nonceExpireSec: opts.nonceExpireSec } : {}),
+        minExpires: opts.minExpires ?? 1,
+        maxExpires: opts.maxExpires ?? 3600,
+        refuseMultipartTo: opts.refuseMultipartTo ?? [],
+        verbose: opts.verbose ?? false,
+        dir,
+        modulesDir: opts.modulesDir ?? DEBIAN_KAMAILIO_MODULES,
+      };
+      return launch(binary, input, opts.startTimeoutMs ?? DEFAULT_START_TIMEOUT_MS);
+    },
+    () => new MediapathError('LAB_KAMAILIO_START_FAILED', 'kamailio did not start', { layer: 'lab' }),
+  );
 }
 
 // ---------------------------------------------------------------------------------------------
 
-type LaunchOutcome =
-  | { ok: true; instance: KamailioInstance }
-  | { ok: false; error: MediapathError; bindConflict: boolean };
-
-async function launch(binary: string, input: KamailioConfigInput, startTimeoutMs: number): Promise<LaunchOutcome> {
+async function launch(binary: string, input: KamailioConfigInput, startTimeoutMs: number): Promise<LaunchOutcome<KamailioInstance>> {
   const { dir } = input;
   const configPath = path.join(dir, 'kamailio.cfg');
   const text = kamailioConfig(input);

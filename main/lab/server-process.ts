@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import type { MediapathError } from '../common/errors';
 import { createLogger } from '../common/logger';
 
 /**
@@ -94,6 +95,25 @@ export async function stopServer(p: ServerProcess, graceMs: number): Promise<str
   removeDir(p.dir);
   live.delete(p.pid);
   return text;
+}
+
+/** One start of a server: running, or why not and whether it lost its port to another process. */
+export type LaunchOutcome<T> = { readonly ok: true; readonly instance: T } | { readonly ok: false; readonly error: MediapathError; readonly bindConflict: boolean };
+
+/**
+ * Starts a server up to `attempts` times: only a lost race for an auto-picked port (another
+ * process took it between the pick and the bind) is worth another try; anything else is thrown.
+ */
+export async function launchWithRetries<T>(name: string, attempts: number, launch: () => Promise<LaunchOutcome<T>>, noStart: () => MediapathError): Promise<T> {
+  let lastError: MediapathError | undefined;
+  for (let i = 0; i < attempts; i++) {
+    const outcome = await launch();
+    if (outcome.ok) return outcome.instance;
+    lastError = outcome.error;
+    if (!outcome.bindConflict) break;
+    log.debug({ server: name, attempt: i + 1 }, 'could not bind its port; retrying with another');
+  }
+  throw lastError ?? noStart();
 }
 
 /** Resolves a command name on PATH, plus the sbin and bin dirs a PATH may lack. */
