@@ -1,29 +1,5 @@
 import { getHeader, getHeaders, type HeaderInput, type SipRequest, type SipResponse, sipResponse } from '../../sip/message';
-
-/** Reason phrases for the statuses the lab sends (RFC 3261 §21, RFC 3265 §7.3.2 for 489). */
-export const REASON: Readonly<Record<number, string>> = {
-  100: 'Trying',
-  200: 'OK',
-  202: 'Accepted',
-  400: 'Bad Request',
-  401: 'Unauthorized',
-  403: 'Forbidden',
-  404: 'Not Found',
-  405: 'Method Not Allowed',
-  407: 'Proxy Authentication Required',
-  408: 'Request Timeout',
-  415: 'Unsupported Media Type',
-  416: 'Unsupported URI Scheme',
-  423: 'Interval Too Brief',
-  480: 'Temporarily Unavailable',
-  481: 'Call/Transaction Does Not Exist',
-  483: 'Too Many Hops',
-  487: 'Request Terminated',
-  489: 'Bad Event',
-  500: 'Server Internal Error',
-  502: 'Bad Gateway',
-  503: 'Service Unavailable',
-};
+import { reasonPhrase } from '../../sip/reason-phrases';
 
 export const SERVER_NAME = 'mediapath-lab';
 
@@ -64,5 +40,5 @@ export function responseFor(
     ['Server', SERVER_NAME],
     ...(opts.headers ?? []).map(([n, v]): [string, string] => [n, v]),
   ];
-  return sipResponse(status, opts.reason ?? REASON[status] ?? 'Unknown', headers, opts.body ?? '');
+  return sipResponse(status, opts.reason ?? reasonPhrase(status), headers, opts.body ?? '');
 }

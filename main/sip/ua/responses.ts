@@ -1,38 +1,7 @@
 import { getHeader, type SipMessage, type SipRequest, type SipResponse, sipResponse } from '../message';
+import { reasonPhrase } from '../reason-phrases';
 
-/** RFC 3261 §21 reason phrases for the codes a user agent sends. */
-const REASONS: Readonly<Record<number, string>> = {
-  100: 'Trying',
-  180: 'Ringing',
-  181: 'Call Is Being Forwarded',
-  182: 'Queued',
-  183: 'Session Progress',
-  200: 'OK',
-  202: 'Accepted',
-  400: 'Bad Request',
-  401: 'Unauthorized',
-  403: 'Forbidden',
-  404: 'Not Found',
-  405: 'Method Not Allowed',
-  407: 'Proxy Authentication Required',
-  408: 'Request Timeout',
-  415: 'Unsupported Media Type',
-  420: 'Bad Extension',
-  480: 'Temporarily Unavailable',
-  481: 'Call/Transaction Does Not Exist',
-  486: 'Busy Here',
-  487: 'Request Terminated',
-  488: 'Not Acceptable Here',
-  491: 'Request Pending',
-  500: 'Server Internal Error',
-  501: 'Not Implemented',
-  503: 'Service Unavailable',
-  603: 'Decline',
-};
-
-export function reasonPhrase(status: number): string {
-  return REASONS[status] ?? (status < 200 ? 'Progress' : status < 300 ? 'OK' : 'Failure');
-}
+export { reasonPhrase };
 
 /** A message body with its type, as offers and answers travel. */
 export interface SipBody {
