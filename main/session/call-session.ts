@@ -262,31 +262,28 @@ export abstract class CallSession {
   /** Resolves when checks have settled (completed or failed) or after `ms`, with the selected pairs. */
   protected waitSettled(ms: number): Promise<CandidatePair[]> {
     const agent = this.requireAgent();
-    const selected = (): CandidatePair[] => [agent.selectedPair(1)].filter((p): p is CandidatePair => !!p);
-    if (agent.state === 'completed' || agent.state === 'failed' || agent.state === 'closed') return Promise.resolve(selected());
-    return new Promise((resolve) => {
-      let done = false;
-      const finish = (): void => {
-        if (done) return;
-        done = true;
-        sub.dispose();
-        this.endpoint.clock.clearTimeout(timer);
-        this.timers.delete(timer);
-        resolve(selected());
-      };
-      const sub = agent.onEvent((e) => {
-        if (e.type === 'agent.state' && (e.to === 'completed' || e.to === 'failed' || e.to === 'closed')) finish();
-      });
-      const timer = this.later(ms, finish);
-      this.subs.push(sub);
-    });
+    const settled = (state: string): boolean => state === 'completed' || state === 'failed' || state === 'closed';
+    return this.untilAgent(ms, () => settled(agent.state), (e) => e.type === 'agent.state' && settled(e.to), () => [agent.selectedPair(1)].filter((p): p is CandidatePair => !!p));
   }
 
   /** Resolves with the selected pair of component 1 as soon as there is one, or undefined after `ms`. */
   protected waitSelected(ms: number): Promise<CandidatePair | undefined> {
     const agent = this.requireAgent();
-    const now = agent.selectedPair(1);
-    if (now) return Promise.resolve(now);
+    return this.untilAgent(
+      ms,
+      () => !!agent.selectedPair(1),
+      (e) => (e.type === 'path.changed' && !!e.to) || (e.type === 'agent.state' && e.to === 'closed'),
+      () => agent.selectedPair(1),
+    );
+  }
+
+  /**
+   * The agent's answer once `done` holds now, or an event says so, or `ms` has passed: one
+   * subscription and one call-owned timer, both released on the first of them.
+   */
+  private untilAgent<T>(ms: number, doneNow: () => boolean, doneBy: (e: Parameters<Parameters<IceAgent['onEvent']>[0]>[0]) => boolean, answer: () => T): Promise<T> {
+    const agent = this.requireAgent();
+    if (doneNow()) return Promise.resolve(answer());
     return new Promise((resolve) => {
       let done = false;
       const finish = (): void => {
@@ -295,10 +292,10 @@ export abstract class CallSession {
         sub.dispose();
         this.endpoint.clock.clearTimeout(timer);
         this.timers.delete(timer);
-        resolve(agent.selectedPair(1));
+        resolve(answer());
       };
       const sub = agent.onEvent((e) => {
-        if ((e.type === 'path.changed' && e.to) || (e.type === 'agent.state' && e.to === 'closed')) finish();
+        if (doneBy(e)) finish();
       });
       const timer = this.later(ms, finish);
       this.subs.push(sub);
