@@ -97,17 +97,7 @@ export class IncomingCall extends CallSession {
       if (!ended()) await Promise.race([sip.bye().catch(() => undefined), this.sleep(5000)]);
       end = ended()?.reason;
     }
-    const t = await this.teardown(error);
-    return {
-      ok: !error && t.mediaReceived,
-      callId: sip.callId,
-      ...(error ? { error } : {}),
-      ...(end ? { end } : {}),
-      ...(t.finalPath ? { finalPath: t.finalPath } : {}),
-      pathChanges: this.pathChanges,
-      reinvites: this.reinvites,
-      mediaReceived: t.mediaReceived,
-    };
+    return this.conclude(error, end, sip.callId);
   }
 
   protected override qoeDialog(): QoeDialog {

@@ -402,7 +402,22 @@ export abstract class CallSession {
    * Ends the call's local resources: media closed (its figures settle), agent closed (relays
    * deallocated), timers cleared, and the phases still open closed with what happened.
    */
-  protected async teardown(error?: ErrorInfo): Promise<{ mediaReceived: boolean; finalPath?: PairView }> {
+  /** Tears the call down and says how it went: ok only without an error and with media received. */
+  protected async conclude(error: ErrorInfo | undefined, end: CallEnd['reason'] | undefined, callId: string | undefined): Promise<CallOutcome> {
+    const t = await this.teardown(error);
+    return {
+      ok: !error && t.mediaReceived,
+      ...(callId !== undefined ? { callId } : {}),
+      ...(error ? { error } : {}),
+      ...(end ? { end } : {}),
+      ...(t.finalPath ? { finalPath: t.finalPath } : {}),
+      pathChanges: this.pathChanges,
+      reinvites: this.reinvites,
+      mediaReceived: t.mediaReceived,
+    };
+  }
+
+  private async teardown(error?: ErrorInfo): Promise<{ mediaReceived: boolean; finalPath?: PairView }> {
     this.move('ending', error ? error.code : 'hangup');
     const finalPath = this.agent?.selectedPair(1)?.view();
     this.media?.close();

@@ -118,17 +118,7 @@ export class OutgoingCall extends CallSession {
       }
       end = this.sip?.endedWith?.reason;
     }
-    const t = await this.teardown(error);
-    return {
-      ok: !error && t.mediaReceived,
-      ...(this.sip ? { callId: this.sip.callId } : {}),
-      ...(error ? { error } : {}),
-      ...(end ? { end } : {}),
-      ...(t.finalPath ? { finalPath: t.finalPath } : {}),
-      pathChanges: this.pathChanges,
-      reinvites: this.reinvites,
-      mediaReceived: t.mediaReceived,
-    };
+    return this.conclude(error, end, this.sip?.callId);
   }
 
   /** A 415 to our INVITE: the one retry with a single part, or undefined to give up (UA asks once). */
