@@ -1,12 +1,7 @@
-import type { Clock } from '../common/clock';
-import type { RandomSource } from '../common/random';
 import type { IceStrategy } from '../ice/agent';
 import type { CodecName } from '../media/codecs';
 import type { DelaySource } from '../media/stream';
-import type { Net, TlsOptions } from '../net/types';
-import type { SipTransportKind } from '../sip/transport/types';
-import type { Sink } from './call-events';
-import { Endpoint, type EndpointAccount } from './endpoint';
+import { Endpoint, type EndpointOptions } from './endpoint';
 import type { OfferDialect } from './sdp-bridge';
 
 /**
@@ -17,26 +12,15 @@ import type { OfferDialect } from './sdp-bridge';
  * share this process's clock.
  */
 
-export interface AccountEndpointOptions {
-  readonly net: Net;
-  readonly clock: Clock;
-  readonly random: RandomSource;
-  readonly sink: Sink;
-  readonly account: EndpointAccount;
-  /** An IP literal goes to `address`, a name to `host` (resolved by the SIP layer). */
-  readonly registrar: { readonly address?: string; readonly host?: string; readonly port?: number };
-  readonly transport: SipTransportKind;
-  readonly tls?: TlsOptions;
+/** The Endpoint's own options where they mean the same, plus the few an account run decides. */
+export interface AccountEndpointOptions extends Pick<EndpointOptions, 'net' | 'clock' | 'random' | 'sink' | 'account' | 'registrar' | 'transport' | 'tls' | 'sipLocal' | 'registerExpires'> {
   readonly dialect: OfferDialect;
   readonly strategy: IceStrategy;
   readonly media: { readonly codec: CodecName; readonly ptimeMs?: number; readonly delaySource?: DelaySource };
-  /** Where the SIP socket binds (a lab phone on its own loopback address). */
-  readonly sipLocal?: { readonly ip: string; readonly port?: number };
   /** Default: whether the registrar's address is a loopback one. */
   readonly allowLoopback?: boolean;
   /** Interface names or CIDRs to gather on (empty or absent: all). */
   readonly interfaces?: readonly string[];
-  readonly registerExpires?: number;
 }
 
 /** 127.0.0.0/8 and ::1: a lab on this machine, where host candidates must include loopback. */
