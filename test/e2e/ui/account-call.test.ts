@@ -1,13 +1,14 @@
 import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { chromium, type Browser, type Download, type Page } from 'playwright-core';
+import type { Browser, Download, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ApiServer } from '../../../main/serve/api-server';
 import { startEmbeddedLab, type EmbeddedLab } from '../../../main/serve/embedded-lab';
 import { startServe, type ServeHandle } from '../../../main/serve/http-server';
 import { buildRenderer, DEFAULT_RENDERER_OUT } from '../../../main/serve/renderer-build';
 import { FileSettingsStore } from '../../../main/serve/settings-store';
+import { openChromiumPage } from '../../support/ui-browser';
 
 /**
  * Issue 7 as a user does it: `mediapath serve` with the embedded lab, in Debian's Chromium.
@@ -18,7 +19,6 @@ import { FileSettingsStore } from '../../../main/serve/settings-store';
  */
 const ROOT = path.resolve(__dirname, '../../..');
 const SHOTS = path.join(ROOT, 'artifacts', 'screenshots');
-const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic', '--disable-dev-shm-usage'];
 
 let configDir = '';
 let lab: EmbeddedLab;
@@ -81,12 +81,7 @@ beforeAll(async () => {
   lab = await startEmbeddedLab();
   api = new ApiServer({ version: '0.0.0-e2e', host: 'serve', settings: new FileSettingsStore(configDir), lab });
   handle = await startServe({ api, rendererDir: DEFAULT_RENDERER_OUT });
-  browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
-  page = await browser.newPage({ viewport: { width: 1400, height: 900 }, acceptDownloads: true });
-  page.on('console', (m) => {
-    if (m.type() === 'error') problems.push(`console: ${m.text()}`);
-  });
-  page.on('pageerror', (e) => problems.push(`pageerror: ${e.message}`));
+  ({ browser, page } = await openChromiumPage(problems, { acceptDownloads: true }));
 }, 120_000);
 
 afterAll(async () => {

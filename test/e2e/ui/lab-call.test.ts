@@ -1,12 +1,13 @@
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ApiServer } from '../../../main/serve/api-server';
 import { startServe, type ServeHandle } from '../../../main/serve/http-server';
 import { buildRenderer, DEFAULT_RENDERER_OUT } from '../../../main/serve/renderer-build';
 import { FileSettingsStore } from '../../../main/serve/settings-store';
+import { openChromiumPage } from '../../support/ui-browser';
 
 /**
  * Issue 7's end-to-end call: `mediapath serve` in process with the embedded lab (the default call
@@ -16,7 +17,6 @@ import { FileSettingsStore } from '../../../main/serve/settings-store';
  */
 const ROOT = path.resolve(__dirname, '../../..');
 const SHOTS = path.join(ROOT, 'artifacts', 'screenshots');
-const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic', '--disable-dev-shm-usage'];
 
 let configDir = '';
 let handle: ServeHandle;
@@ -44,12 +44,7 @@ beforeAll(async () => {
   configDir = await mkdtemp(path.join(os.tmpdir(), 'mp-ui-call-'));
   const api = new ApiServer({ version: '0.0.0-e2e', host: 'serve', settings: new FileSettingsStore(configDir) });
   handle = await startServe({ api, rendererDir: DEFAULT_RENDERER_OUT });
-  browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
-  page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
-  page.on('console', (m) => {
-    if (m.type() === 'error') problems.push(`console: ${m.text()}`);
-  });
-  page.on('pageerror', (e) => problems.push(`pageerror: ${e.message}`));
+  ({ browser, page } = await openChromiumPage(problems));
 }, 120_000);
 
 afterAll(async () => {

@@ -1,6 +1,6 @@
 import { mkdir, readFile } from 'node:fs/promises';
 import * as path from 'node:path';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ApiResult, EngineEvent, RegisterInput, Settings } from '../../../main/api';
 import type { ApiServer } from '../../../main/serve/api-server';
@@ -8,6 +8,7 @@ import { startServe, type ServeHandle } from '../../../main/serve/http-server';
 import { buildRenderer, DEFAULT_RENDERER_OUT } from '../../../main/serve/renderer-build';
 import { parseRun, serializeRun } from '../../../main/serve/run-file';
 import { FULL_CALL } from '../../unit/renderer/fixtures';
+import { openChromiumPage } from '../../support/ui-browser';
 
 /**
  * The account, call and file panels in Chromium against a fake engine: every answer the real one
@@ -17,7 +18,6 @@ import { FULL_CALL } from '../../unit/renderer/fixtures';
  */
 const ROOT = path.resolve(__dirname, '../../..');
 const SHOTS = path.join(ROOT, 'artifacts', 'screenshots');
-const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic', '--disable-dev-shm-usage'];
 
 const LAB = { id: 'lab-alice', aor: 'sip:alice@lab.test', registrar: '127.0.0.1:5060', transport: 'udp' as const, username: 'alice', displayName: 'Lab (alice)' };
 const SETTINGS: Settings = { theme: 'light', accounts: [LAB], thresholdsProfile: 'client-to-edge', dialect: 'lync-ice2', interfaces: [], lab: { scenario: 'promotion', strategy: 'lync', seed: 1 } };
@@ -115,12 +115,7 @@ beforeAll(async () => {
   await mkdir(SHOTS, { recursive: true });
   engine = new FakeEngine();
   handle = await startServe({ api: engine as unknown as ApiServer, rendererDir: DEFAULT_RENDERER_OUT });
-  browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
-  page = await browser.newPage({ viewport: { width: 1400, height: 900 }, acceptDownloads: true });
-  page.on('console', (m) => {
-    if (m.type() === 'error') problems.push(`console: ${m.text()}`);
-  });
-  page.on('pageerror', (e) => problems.push(`pageerror: ${e.message}`));
+  ({ browser, page } = await openChromiumPage(problems, { acceptDownloads: true }));
 }, 120_000);
 
 afterAll(async () => {

@@ -1,7 +1,7 @@
 import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ApiServer } from '../../../main/serve/api-server';
 import { startServe, type ServeHandle } from '../../../main/serve/http-server';
@@ -9,6 +9,7 @@ import { buildRenderer, DEFAULT_RENDERER_OUT } from '../../../main/serve/rendere
 import { FileSettingsStore } from '../../../main/serve/settings-store';
 import { serializeRun } from '../../../main/serve/run-file';
 import { FULL_CALL } from '../../unit/renderer/fixtures';
+import { openChromiumPage } from '../../support/ui-browser';
 
 /**
  * The UI as a user sees it, in Debian's Chromium (LAB.md: playwright-core without a browser of
@@ -17,7 +18,6 @@ import { FULL_CALL } from '../../unit/renderer/fixtures';
  */
 const ROOT = path.resolve(__dirname, '../../..');
 const SHOTS = path.join(ROOT, 'artifacts', 'screenshots');
-const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic', '--disable-dev-shm-usage'];
 
 let configDir = '';
 let handle: ServeHandle;
@@ -41,13 +41,8 @@ beforeAll(async () => {
   configDir = await mkdtemp(path.join(os.tmpdir(), 'mp-ui-config-'));
   const api = new ApiServer({ version: '0.0.0-e2e', host: 'serve', settings: new FileSettingsStore(configDir) });
   handle = await startServe({ api, rendererDir: DEFAULT_RENDERER_OUT });
-  browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
-  page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
   // A CSP violation or a script error shows up here; the test fails on any.
-  page.on('console', (m) => {
-    if (m.type() === 'error') problems.push(`console: ${m.text()}`);
-  });
-  page.on('pageerror', (e) => problems.push(`pageerror: ${e.message}`));
+  ({ browser, page } = await openChromiumPage(problems));
 }, 120_000);
 
 afterAll(async () => {
